@@ -1,0 +1,1 @@
+"""The ``shatterbelt`` command line (Typer)."""
