@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
 import typer
 
 from ..errors import ShatterbeltError
@@ -46,18 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     except ShatterbeltError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except click.exceptions.NoSuchOption as exc:
-        print(f"error: {exc.format_message()}", file=sys.stderr)
-        return 2
-    except click.exceptions.UsageError as exc:
-        msg = exc.format_message().replace("\n", " ")
-        print(f"error: {msg}", file=sys.stderr)
-        return 2
-    except click.exceptions.Abort:
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            ctx = getattr(exc, "ctx", None)
+            print(ctx.get_help() if ctx is not None else exc.format_message())
+            return 0
+        msg = " ".join(exc.format_message().split())
+        print(f"error: {msg}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 2) or 2)
     except KeyboardInterrupt:
         print("error: interrupted; results computed so far were kept", file=sys.stderr)
         return 130

@@ -1,0 +1,123 @@
+"""Step 8 - Army cohesion and local collapse (S3).
+
+Cohesion of the army in region r moves each month toward a target
+
+    target = 1 - a_pay arrears - a_ghost (ghost share / 0.3) - a_illeg illegitimacy_r
+               - a_pol politicization_r
+
+where arrears = months unpaid / unpaid_scale (capped at 1), the ghost share is
+corruption's part of the payroll, illegitimacy_r is the soldiers' mean (1 - L)
+for their own community in r, and politicization_r = 1 - sum_g s_g^2 over the
+groups soldiers answer to (the state or an entity: S3's "distributed among the
+entities").  On top, local defeat subtracts a shock: the month's army losses in r
+per 1,000 soldiers there, and being outnumbered by hostile outlaw strength.
+
+Below ``collapse_threshold``, with hostile outlaw strength at least
+``collapse_ratio`` times the army's in r, the local army collapses: each soldier
+(and police officer) there deserts with probability ``desert_share`` and goes
+home; the strongest hostile actor takes materiel worth ``materiel_per_soldier``
+per deserter.  Nothing in the scenario schedules a collapse: it can only emerge
+(as Mosul's did in June 2014).  The region counts as collapsed until the state
+holds the majority of control there again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..population import CIV, FIGHTER, NO_ACTOR
+from ..scenario.params import Param
+from .base import Module
+from .strength import compute_strength
+
+
+class ArmyCohesion(Module):
+    name = "army"
+    title = "Army cohesion and local collapse"
+    PARAMS = {
+        "adjust": Param(value=0.15, range=(0.05, 0.4), source="assumption", note="share of the gap to the target closed each month"),
+        "a_pay": Param(value=0.3, range=(0.1, 0.5), source="assumption"),
+        "unpaid_scale": Param(value=3.0, range=(1.0, 6.0), source="assumption", note="months of arrears counting fully"),
+        "a_ghost": Param(value=0.15, range=(0.05, 0.3), source="assumption", note="per 30% ghost soldiers"),
+        "a_illeg": Param(value=0.4, range=(0.1, 0.8), source="assumption"),
+        "a_pol": Param(value=0.25, range=(0.0, 0.5), source="seed claim", note="S3: the army 'distributed among the entities'"),
+        "a_defeat": Param(value=0.02, range=(0.005, 0.05), source="assumption", note="cohesion lost per army death per 1,000 soldiers in the region"),
+        "a_outnumbered": Param(value=0.1, range=(0.02, 0.3), source="assumption", note="cohesion lost per month per unit of hostile/army strength ratio above 1"),
+        "collapse_threshold": Param(value=0.35, range=(0.2, 0.5), source="assumption"),
+        "recover_threshold": Param(value=0.5, range=(0.35, 0.7), source="assumption", note="cohesion at which a collapsed region's army is whole again (with the state in control)"),
+        "collapse_ratio": Param(value=0.5, range=(0.2, 1.5), source="assumption", note="hostile outlaw strength / army strength needed for a collapse"),
+        "desert_share": Param(value=0.7, range=(0.4, 0.95), source="assumption"),
+        "police_desert_share": Param(value=0.5, range=(0.2, 0.9), source="assumption"),
+        "materiel_per_soldier": Param(value=5000.0, range=(1000.0, 20000.0), source="assumption", note="USD of equipment captured per deserter"),
+        "command_turnover": Param(value=0.3, range=(0.1, 0.7), source="assumption", note="share of serving members whose allegiance follows a new command apportionment"),
+    }
+    STATE = ("cohesion", "collapsed")
+    RESULTS = ("army_collapses",)
+
+    def step(self, t: int) -> None:
+        w, p = self.world, self.p
+        ppl = w.people
+        cen = w.census()
+        a = w.army_i
+        frc = cen.fighters_arc()[a].astype(np.float64)  # R x C agents
+        army_r = frc.sum(1)
+        illeg = np.where(army_r > 0, (frc * (1.0 - w.L)).sum(1) / np.maximum(army_r, 1.0), 0.0)
+        pol = self._politicization()
+        arrears = min(1.0, w.unpaid_months[a] / p["unpaid_scale"])
+        target = 1.0 - p["a_pay"] * arrears - p["a_ghost"] * w.ghost_share / 0.3 - p["a_illeg"] * illeg - p["a_pol"] * pol
+        army_persons = army_r * w.w
+        losses_per_1000 = np.where(army_persons > 0, w.log.army_losses_r / np.maximum(army_persons, 1.0) * 1000.0, 0.0)
+        S = compute_strength(w)
+        hostile = (w.danger[a][:, None] * S * w.outlaw[:, None]).sum(0)
+        ratio = np.where(S[a] > 0, hostile / np.maximum(S[a], 1e-9), 0.0)
+        shock = p["a_defeat"] * losses_per_1000 + p["a_outnumbered"] * np.maximum(0.0, ratio - 1.0)
+        coh = w.cohesion + p["adjust"] * (target - w.cohesion) - shock
+        w.cohesion = np.clip(coh, 0.0, 1.0)
+        w.politicization = pol
+
+        # recover: the state again holds most of the region
+        w.collapsed &= ~((w.control[0] > 0.5) & (w.cohesion > p["recover_threshold"]))
+        # collapse
+        hit = (w.cohesion < p["collapse_threshold"]) & (ratio >= p["collapse_ratio"]) & (army_r > 0) & ~w.collapsed
+        if not hit.any():
+            return
+        fidx = w.fighter_idx
+        alive = ppl.status[fidx] == FIGHTER
+        fr = ppl.region[fidx].astype(np.int64)
+        fa = ppl.actor[fidx].astype(np.int64)
+        share = np.where(fa == a, p["desert_share"], np.where(w.is_police[np.maximum(fa, 0)], p["police_desert_share"], 0.0))
+        u = w.rng.agent_uniforms("army.desert", t, fidx)
+        go = alive & hit[fr] & (u < share)
+        sel = fidx[go]
+        ppl.status[sel] = CIV
+        ppl.actor[sel] = NO_ACTOR
+        ppl.allegiance[sel] = -1
+        ppl.region[sel] = ppl.origin[sel]
+        ppl.timer[sel] = 0
+        deserters = np.bincount(fr[go], minlength=w.R) * w.w
+        w.log.leavers_a += np.bincount(fa[go], minlength=w.A) * w.w
+        for r in np.flatnonzero(hit):
+            w.collapsed[r] = True
+            w.army_collapses.append((w.reg.ids[r], w.months[t]))
+            cand = np.flatnonzero(w.outlaw & (w.danger[a] > 0))
+            if cand.size:
+                taker = cand[np.argmax(S[cand, r])]
+                w.cash[taker] += deserters[r] * p["materiel_per_soldier"]
+        w.touched()
+
+    def _politicization(self) -> np.ndarray:
+        """1 - Herfindahl of the groups soldiers answer to (the state, or one entity), per region."""
+        w = self.world
+        ppl = w.people
+        fidx = w.fighter_idx
+        m = (ppl.actor[fidx] == w.army_i) & (ppl.status[fidx] == FIGHTER)
+        s = fidx[m]
+        if s.size == 0:
+            return np.zeros(w.R)
+        g = ppl.allegiance[s].astype(np.int64) + 1  # 0 = the state
+        r = ppl.region[s].astype(np.int64)
+        cnt = np.zeros((w.R, w.B + 1))
+        np.add.at(cnt, (r, g), 1.0)
+        tot = cnt.sum(1, keepdims=True)
+        sh = np.where(tot > 0, cnt / np.maximum(tot, 1.0), 0.0)
+        return np.where(tot[:, 0] > 0, 1.0 - (sh**2).sum(1), 0.0)

@@ -1,0 +1,107 @@
+"""Step 9 - Displacement: threatened minorities move to where their community is the majority.
+
+Civilians of community c in region r move in a month with probability
+
+    p = p_max (1 - exp(-gain x minority_rc^kappa x exposure_rc))
+
+where minority_rc = 1 - c's share of r's people, and exposure_rc = fear[r, c]
+plus the control share of actors hostile to c (Weidmann & Salehyan 2013: the
+threatened migrate to co-sect areas).  They go to the nearest region (fewest
+borders crossed, then the largest community there) where c is the majority and
+no hostile actor dominates; if none exists, the least exposed region within two
+borders.  The displaced return home, slowly, where fear has ebbed and the state
+holds.  Displacement moves people and never creates them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..population import CIV
+from ..scenario.params import Param
+from .base import Module
+
+
+class Displacement(Module):
+    name = "displacement"
+    title = "Displacement to co-community regions"
+    PARAMS = {
+        "p_max": Param(value=0.01, range=(0.002, 0.05), source="assumption", note="largest monthly probability of fleeing"),
+        "gain": Param(value=1.0, range=(0.3, 3.0), source="assumption"),
+        "kappa": Param(value=1.0, range=(0.5, 2.0), source="assumption"),
+        "return_rate": Param(value=0.01, range=(0.0, 0.03), source="assumption", note="monthly return probability where it is safe"),
+    }
+    STATE = ("displaced",)
+
+    def step(self, t: int) -> None:
+        w, p = self.world, self.p
+        ppl = w.people
+        cen = w.census()
+        alive = cen.alive_rc().astype(np.float64)
+        share = alive / np.maximum(alive.sum(1, keepdims=True), 1.0)
+        minority = 1.0 - share
+        hostile_ctrl = self._hostile_control()  # R x C
+        exposure = w.fear + hostile_ctrl
+        prob = p["p_max"] * (1.0 - np.exp(-p["gain"] * minority ** p["kappa"] * exposure))
+        dest = self._destinations(share, hostile_ctrl)
+        prob[dest == np.arange(w.R)[:, None]] = 0.0
+        # leaving
+        if prob.max() > 0:
+            cell = ppl.region.astype(np.int64) * w.C + ppl.community
+            cand = np.flatnonzero((ppl.status == CIV) & (prob.reshape(-1)[cell] > 0))
+            if cand.size:
+                u = w.rng.agent_uniforms("displacement.flee", t, cand)
+                pc = prob.reshape(-1)[cell[cand]]
+                mv = cand[u < pc]
+                if mv.size:
+                    r0 = ppl.region[mv].astype(np.int64)
+                    c0 = ppl.community[mv].astype(np.int64)
+                    np.add.at(w.log.displaced_new_rc, (r0, c0), w.w)
+                    ppl.region[mv] = dest[r0, c0].astype(np.int8)
+                    ppl.displaced[mv] = True
+                    hard = float(w.sc.population.displaced_hardship.value)
+                    ppl.hardship[mv] = np.minimum(1.0, ppl.hardship[mv] + hard).astype(np.float32)
+        # returning
+        if p["return_rate"] > 0:
+            d = np.flatnonzero(ppl.displaced & (ppl.status == CIV))
+            if d.size:
+                o = ppl.origin[d].astype(np.int64)
+                c = ppl.community[d].astype(np.int64)
+                safe = (1.0 - w.fear[o, c]) * (w.control[0][o] > 0.5) * (hostile_ctrl[o, c] < 0.1)
+                u = w.rng.agent_uniforms("displacement.return", t, d)
+                back = d[u < p["return_rate"] * safe]
+                if back.size:
+                    np.add.at(w.log.returned_rc, (ppl.origin[back].astype(np.int64), ppl.community[back].astype(np.int64)), w.w)
+                    ppl.region[back] = ppl.origin[back]
+                    ppl.displaced[back] = False
+        w.touched()
+
+    def _hostile_control(self) -> np.ndarray:
+        """Control share in r of entities whose actors are hostile to community c (R x C)."""
+        w = self.world
+        ent_h = np.zeros((w.E, w.C))
+        np.maximum.at(ent_h, w.entity_of_actor, w.hostile_civ)
+        return np.clip(w.control.T @ ent_h, 0.0, 1.0)
+
+    def _destinations(self, share: np.ndarray, hostile_ctrl: np.ndarray) -> np.ndarray:
+        """dest[r, c]: where c's civilians in r flee (r itself if nowhere is better)."""
+        w = self.world
+        R, C = w.R, w.C
+        dest = np.tile(np.arange(R)[:, None], (1, C))
+        pop = w.census().alive_rc().astype(np.float64)
+        for c in range(C):
+            ok = (share[:, c] > 0.5) & (hostile_ctrl[:, c] < 0.2)
+            for r in range(R):
+                if ok[r]:
+                    continue
+                if ok.any():
+                    hops = np.where(ok, w.hops[r], 10**6)
+                    best = np.flatnonzero(hops == hops.min())
+                    dest[r, c] = best[np.argmax(pop[best, c])]
+                else:
+                    near = np.flatnonzero(w.hops[r] <= 2)
+                    expo = w.fear[near, c] + hostile_ctrl[near, c]
+                    cand = near[np.argmin(expo)]
+                    if expo.min() < w.fear[r, c] + hostile_ctrl[r, c]:
+                        dest[r, c] = cand
+        return dest

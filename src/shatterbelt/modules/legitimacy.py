@@ -1,0 +1,71 @@
+"""Step 4 - Legitimacy of the state for community c in region r.
+
+L[r, c] = clip(base + w_rep (rep_c - 1) + w_serv (services_r - services_ref)
+               + w_sec (security_r - 1) - w_occ aversion_c occupation_r
+               - w_vac vacuum - w_excl excluded_c, 0, 1)
+
+* rep_c: community c's share of power over its share of people (politics step);
+* services_r in [0, 1] (economy step);
+* security_r = exp(-recent deaths per 100k / security_scale) (grievance step);
+* occupation_r = foreign troops per 1,000 residents / occupation_ref, capped at 1,
+  weighted by each community's aversion to the occupation;
+* vacuum = min(1, months without a formed government / 12) (S6);
+* excluded_c = 1 if an entity of c's was marginalized (politics layer).
+
+A weighted sum clipped to [0, 1] is the brief's starting point; the weights are
+assumptions with ranges, documented in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.params import Param
+from .base import Module
+
+
+class Legitimacy(Module):
+    name = "legitimacy"
+    title = "Legitimacy of the state by community and region"
+    PARAMS = {
+        "base": Param(value=0.6, range=(0.4, 0.8), source="assumption", note="legitimacy with full representation, average services, no violence, no occupation"),
+        "w_rep": Param(value=0.6, range=(0.3, 1.0), source="assumption"),
+        "w_serv": Param(value=0.3, range=(0.1, 0.5), source="assumption"),
+        "services_ref": Param(value=0.5, range=(0.3, 0.7), source="assumption"),
+        "w_sec": Param(value=0.25, range=(0.1, 0.5), source="assumption"),
+        "w_occ": Param(value=0.2, range=(0.05, 0.5), source="assumption"),
+        "occupation_ref": Param(value=3.0, range=(1.0, 6.0), source="assumption", note="foreign troops per 1,000 residents at which occupation counts fully"),
+        "w_vac": Param(value=0.1, range=(0.0, 0.25), source="seed claim", note="the essay's 'political vacuum' (S6)"),
+        "w_excl": Param(value=0.2, range=(0.05, 0.4), source="assumption"),
+        "adapt": Param(value=0.5, range=(0.2, 1.0), source="assumption", note="share of the gap to the new level closed each month"),
+    }
+    STATE = ("L",)
+
+    def init(self) -> None:
+        w = self.world
+        self.aversion = np.array([float(c.occupation_aversion.value) if c.occupation_aversion else 0.0 for c in w.sc.communities])
+        self.L_target(first=True)
+
+    def L_target(self, first: bool = False) -> None:
+        w, p = self.world, self.p
+        rep = w.representation
+        pop = w.census().alive_rc().sum(1).astype(np.float64) * w.w
+        occupation = np.minimum(1.0, w.foreign_r / np.maximum(pop, 1.0) * 1000.0 / p["occupation_ref"])
+        vac = min(1.0, w.vacuum_months / 12.0) if w.gov.caretaker else 0.0
+        excl = np.zeros(w.C)
+        if w.excluded.any():
+            excl = np.minimum(1.0, (w.bloc_comm[w.excluded] * w.seats[w.excluded, None]).sum(0) / np.maximum((w.bloc_comm * w.seats[:, None]).sum(0), 1e-9) * 2.0)
+        L = (
+            p["base"]
+            + p["w_rep"] * (rep[None, :] - 1.0)
+            + p["w_serv"] * (w.services[:, None] - p["services_ref"])
+            + p["w_sec"] * (w.security[:, None] - 1.0)
+            - p["w_occ"] * self.aversion[None, :] * occupation[:, None]
+            - p["w_vac"] * vac
+            - p["w_excl"] * excl[None, :]
+        )
+        L = np.clip(L, 0.0, 1.0)
+        w.L = L if first else w.L + p["adapt"] * (L - w.L)
+
+    def step(self, t: int) -> None:
+        self.L_target()

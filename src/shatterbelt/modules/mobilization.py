@@ -1,0 +1,246 @@
+"""Step 6 - Mobilization: Epstein's activation rule, extended to many armed actors that must pay.
+
+A fighting-age civilian i in region r of community c weighs every armed actor a
+that is present in r and recruits from c (state forces recruit from all):
+
+    net_a(i) = m_g G_i + m_f F[r,c] + m_p pay_a + m_l L[r,c] + m_i ideology_a,r
+               - R_i P[a,r] - T_a
+
+with G_i = H_i (1 - L[r,c]) (Epstein's grievance), F the fear of the security
+dilemma, pay_a = pay / (pay + civilian wage) x the share of pay that arrives,
+ideology_a,r a constant pull plus, for an insurgency, the haven of a war next
+door, and P[a,r] = 1 - exp(-k hostile strength / (1 + own strength)) the
+perceived risk (Epstein's C/A ratio, k = 2.3).  The weights m are the actor's
+``motivation`` in the scenario: rebels are moved by grievance, militias by fear,
+soldiers by pay and legitimacy.
+
+i is eligible for the actor with the largest positive net.  An actor takes
+recruits only while it can pay them: of E_a eligible people it takes
+min(join_rate x E_a, vacancies) where vacancies = capacity - fighters.
+Fighters leave when the inequality fails by a margin (rate leave_rate), when
+pay has not come for ``unpaid_max`` months, or when the actor is over its
+capacity (it sheds the excess).  Deserting soldiers go home.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import group_rank_select
+from ..population import CIV, FIGHTER, NO_ACTOR
+from ..scenario.params import Param
+from ..world import MOTIVES
+from .base import Module
+from .strength import compute_strength
+
+G_, F_, PAY_, L_, IDEO_ = (MOTIVES.index(m) for m in ("grievance", "fear", "pay", "legitimacy", "ideology"))
+
+
+class Mobilization(Module):
+    name = "mobilization"
+    title = "Mobilization: joining and leaving armed actors (Epstein, extended)"
+    PARAMS = {
+        "k_risk": Param(value=2.3, range=(1.0, 4.0), source="Epstein (2002) PNAS 99 suppl. 3, k = 2.3"),
+        "threshold": Param(value=0.1, range=(0.05, 0.3), source="Epstein (2002), T = 0.1 (default for actors without their own)"),
+        "join_rate": Param(value=0.05, range=(0.01, 0.2), source="assumption", note="share of the eligible who act on it in a month"),
+        "leave_rate": Param(value=0.1, range=(0.02, 0.3), source="assumption"),
+        "leave_margin": Param(value=0.1, range=(0.0, 0.3), source="assumption"),
+        "unpaid_max": Param(value=3, range=(1, 6), source="assumption", note="months without pay before fighters start to leave"),
+        "unpaid_leave": Param(value=0.15, range=(0.05, 0.4), source="assumption"),
+        "excess_leave": Param(value=0.5, range=(0.2, 1.0), source="assumption", note="share of the excess over capacity shed per month"),
+        "wage_ref": Param(value=400.0, range=(250.0, 600.0), source="assumption", note="civilian monthly wage, USD"),
+        "presence_min": Param(value=50.0, range=(10.0, 200.0), source="assumption", note="fighters (persons) for an actor to be present"),
+        "spread_share": Param(value=0.15, range=(0.05, 0.4), source="assumption", note="control share next door from which an actor that spreads becomes present"),
+        "candidate_min_share": Param(value=0.2, range=(0.1, 0.5), source="assumption", note="an actor recruits from communities making up at least this share of its base"),
+        "pool_ratio": Param(value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
+        "haven_pull": Param(value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
+    }
+    STATE = ("present", "risk", "capacity")
+    RESULTS = ("recruits", "leavers")
+
+    def _pulls(self) -> np.ndarray:
+        """Presence, risk P[a, r] and the per-region part of the net pull (without the threshold)."""
+        w, p = self.world, self.p
+        cen = w.census()
+        S = compute_strength(w)
+        self._presence(cen, S)
+        own = S + 1.0
+        hostile = w.danger.T @ S  # A x R: strength hostile to each actor
+        w.risk = 1.0 - np.exp(-p["k_risk"] * hostile / own)
+        payattr = w.pay / (w.pay + p["wage_ref"]) * np.minimum(1.0, w.paid_frac) * w.pay_reliability
+        ideo = np.ones((w.A, w.R))
+        if w.regional_war > 0:
+            ideo[w.is_insurgency] += p["haven_pull"] * w.regional_war * np.where(w.border, 1.0, 0.5)
+        M = w.motivation
+        return M[:, PAY_, None] * payattr[:, None] + M[:, IDEO_, None] * ideo  # A x R
+
+    def init(self) -> None:
+        """Calibrate joining thresholds to the documented sizes and seat the most motivated as fighters.
+
+        Thresholds T_a are not observable; sizes are.  Unless the scenario gives an actor's
+        threshold, T_a is set so that the number of people for whom the actor's net pull
+        exceeds T_a is ``pool_ratio`` times its starting size (a reserve of potential
+        recruits).  A non-state actor's starting fighters are then the people of its
+        regions with the largest pull toward it (those most motivated to be fighters in
+        2010), keeping its documented size in each region.
+        """
+        w, p = self.world, self.p
+        ppl = w.people
+        base = self._pulls()
+        M = w.motivation
+        given = np.array([a.threshold is not None for a in w.sc.actors])
+        minshare = p["candidate_min_share"]
+        self.calibrated_thresholds: dict[str, float] = {}
+        for a in np.flatnonzero(w.has_agents):
+            ok_comm = w.open_recruit[a] | (w.actor_comm[a] >= minshare)
+            home = ppl.origin if w.is_state[a] else ppl.region
+            cand = np.flatnonzero(
+                ppl.fighting_age
+                & ((ppl.status == CIV) | ((ppl.status == FIGHTER) & (ppl.actor == a)))
+                & w.present[a][home.astype(np.int64)]
+                & ok_comm[ppl.community.astype(np.int64)]
+            )
+            if cand.size == 0:
+                continue
+            r = home[cand].astype(np.int64)
+            c = ppl.community[cand].astype(np.int64)
+            L = w.L[r, c]
+            net = (
+                M[a, G_] * ppl.hardship[cand] * (1.0 - L) + M[a, F_] * w.fear[r, c] + M[a, L_] * L
+                + base[a, r] - ppl.risk[cand] * w.risk[a, r]
+            )
+            if not given[a]:
+                n_members = int(((ppl.status[cand] == FIGHTER)).sum())
+                n_pool = int(min(cand.size, max(1, round(p["pool_ratio"] * max(n_members, 1)))))
+                T = float(np.partition(net, cand.size - n_pool)[cand.size - n_pool])
+                w.threshold[a] = T
+                self.calibrated_thresholds[w.act.ids[a]] = round(T, 6)
+            members = ppl.status[cand] == FIGHTER
+            k = np.bincount(r[members], minlength=w.R)
+            pos = group_rank_select(r, -net, k)
+            chosen = np.zeros(cand.size, bool)
+            chosen[pos] = True
+            out = cand[members & ~chosen]
+            inn = cand[chosen & ~members]
+            ppl.status[out] = CIV
+            ppl.actor[out] = NO_ACTOR
+            ppl.allegiance[out] = -1
+            ppl.region[out] = ppl.origin[out]
+            ppl.status[inn] = FIGHTER
+            ppl.actor[inn] = a
+            if a == w.army_i:
+                w.deploy_army(ppl, inn, -1)
+            if w.is_state[a]:
+                w.draw_allegiance(ppl, inn, -1)
+            w.touched()
+
+    def step(self, t: int) -> None:
+        w, p = self.world, self.p
+        ppl = w.people
+        cen = w.census()
+        M = w.motivation
+        const = self._pulls() - w.threshold[:, None]  # A x R
+
+        fighters_a = cen.fighters_ar().sum(1)
+        vac = np.maximum(0.0, w.capacity * w.scale - fighters_a)  # agents
+        can = w.has_agents & (vac > 0.0)
+        # ------------------------------------------------ joining
+        idx = np.flatnonzero(ppl.fighting_age & (ppl.status == CIV))
+        best, best_net = self._best_actor(idx, const, can)
+        elig = best >= 0
+        E = np.bincount(best[elig], minlength=w.A).astype(np.float64)
+        prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
+        u = w.rng.agent_uniforms("mobilization.join", t, idx[elig])
+        join = u < prob[best[elig]]
+        rec = idx[elig][join]
+        ra = best[elig][join]
+        ppl.status[rec] = FIGHTER
+        ppl.actor[rec] = ra.astype(np.int8)
+        ppl.timer[rec] = 0
+        army_rec = rec[ra == w.army_i]
+        w.deploy_army(ppl, army_rec, t)
+        state_rec = rec[w.is_state[ra]]
+        w.draw_allegiance(ppl, state_rec, t)
+        w.log.recruits_a += np.bincount(ra, minlength=w.A) * w.w
+        self.eligible = E * w.w
+
+        # ------------------------------------------------ leaving
+        fidx = w.fighter_idx  # fighters before this month's recruits
+        if fidx.size:
+            a = ppl.actor[fidx].astype(np.int64)
+            # state forces serve away from home: they judge the state (and fear) as their
+            # community does at home, and weigh the risk where they serve
+            st = w.is_state[a]
+            r_here = ppl.region[fidx].astype(np.int64)
+            r = np.where(st, ppl.origin[fidx], r_here).astype(np.int64)
+            c = ppl.community[fidx].astype(np.int64)
+            L = w.L[r, c]
+            net = (
+                M[a, G_] * ppl.hardship[fidx] * (1.0 - L)
+                + M[a, F_] * w.fear[r, c]
+                + M[a, L_] * L
+                + const[a, r]
+                - ppl.risk[fidx] * w.risk[a, r_here]
+            )
+            p_leave = np.where(net < -p["leave_margin"], p["leave_rate"], 0.0)
+            unpaid = w.unpaid_months >= p["unpaid_max"]
+            p_unp = np.where(unpaid[a], p["unpaid_leave"], 0.0)
+            cap_agents = w.capacity * w.scale
+            excess = np.where(fighters_a > 0, np.maximum(0.0, fighters_a - cap_agents) / np.maximum(fighters_a, 1), 0.0)
+            p_exc = p["excess_leave"] * excess[a]
+            p_tot = 1.0 - (1.0 - p_leave) * (1.0 - p_unp) * (1.0 - p_exc)
+            u = w.rng.agent_uniforms("mobilization.leave", t, fidx)
+            go = u < p_tot
+            gone = fidx[go]
+            ga = a[go]
+            w.log.leavers_a += np.bincount(ga, minlength=w.A) * w.w
+            ppl.status[gone] = CIV
+            ppl.actor[gone] = NO_ACTOR
+            ppl.allegiance[gone] = -1
+            ppl.timer[gone] = 0
+            soldiers = gone[w.is_state[ga]]
+            ppl.region[soldiers] = ppl.origin[soldiers]
+        w.touched()
+
+    # ------------------------------------------------------------------
+    def _presence(self, cen, S: np.ndarray) -> None:
+        """Where each actor is present (may recruit): where it has fighters or its recruitment regions,
+        and, for actors that spread, next to regions where its entity holds a share of control."""
+        w, p = self.world, self.p
+        f = cen.fighters_ar().astype(np.float64) * w.w
+        present = (f >= p["presence_min"]) | w.recruits_in
+        comm_share = cen.alive_rc().astype(np.float64)
+        comm_share = comm_share / np.maximum(comm_share.sum(1, keepdims=True), 1.0)
+        for a in np.flatnonzero(w.spreads):
+            e = w.entity_of_actor[a]
+            strong = w.control[e] >= p["spread_share"]
+            near = (w.adj[strong].any(0)) if strong.any() else np.zeros(w.R, bool)
+            base_ok = (comm_share @ w.actor_comm[a]) >= 0.1
+            present[a] |= near & base_ok & ~w.autonomous
+        present[w.is_foreign] = False
+        w.present = present
+
+    def _best_actor(self, idx: np.ndarray, const: np.ndarray, can: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each candidate person, the actor with the largest positive net pull (-1 if none)."""
+        w = self.world
+        ppl = w.people
+        r = ppl.region[idx].astype(np.int64)
+        c = ppl.community[idx].astype(np.int64)
+        L = w.L[r, c]
+        G = ppl.hardship[idx] * (1.0 - L)
+        F = w.fear[r, c]
+        R = ppl.risk[idx]
+        best = np.full(idx.size, -1, np.int64)
+        best_net = np.zeros(idx.size)
+        M = w.motivation
+        minshare = self.p["candidate_min_share"]
+        for a in np.flatnonzero(can):
+            ok_comm = w.open_recruit[a] | (w.actor_comm[a] >= minshare)
+            mask = w.present[a][r] & ok_comm[c]
+            if not mask.any():
+                continue
+            net = M[a, G_] * G + M[a, F_] * F + M[a, L_] * L + const[a][r] - R * w.risk[a][r]
+            better = mask & (net > best_net)
+            best[better] = a
+            best_net[better] = net[better]
+        return best, best_net

@@ -1,0 +1,38 @@
+"""Effective fighting strength of every actor in every region (shared by risk, violence and control).
+
+strength = fighters (persons) x quality x local multipliers: the army's local
+cohesion and its ghost-soldier share, the insurgency's safe-haven boost next to a
+neighbouring war; a foreign force's strength is its troops deployed there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..world import World
+
+
+def foreign_deployment(world: World) -> np.ndarray:
+    """Foreign troops by actor x region (persons)."""
+    out = np.zeros((world.A, world.R))
+    for a in np.flatnonzero(world.is_foreign):
+        w = world.region_w[a]
+        out[a] = world.foreign_level[a] * w / max(w.sum(), 1e-12)
+    return out
+
+
+def compute_strength(world: World) -> np.ndarray:
+    """Recompute ``world.strength`` (actor x region, quality-weighted persons) and return it."""
+    cen = world.census()
+    f = cen.fighters_ar().astype(np.float64) * world.w
+    s = f * world.quality[:, None]
+    a = world.army_i
+    s[a] *= world.cohesion * (1.0 - world.ghost_share)
+    haven = float(world.params.get("violence", {}).get("haven_quality", 0.0))
+    if world.regional_war > 0 and haven > 0:
+        boost = 1.0 + haven * world.regional_war * np.where(world.border, 1.0, 0.5)
+        s[world.is_insurgency] *= boost[None, :]
+    s += foreign_deployment(world) * world.quality[:, None]
+    world.strength = s
+    world.foreign_r = foreign_deployment(world).sum(0)
+    return s

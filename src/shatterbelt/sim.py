@@ -1,0 +1,150 @@
+"""The month loop: the one place where the model's process overview is executed.
+
+Each month, in this order (SYSTEM.md section 3; ``Simulation.describe()`` prints it):
+
+ 1. timeline       exogenous events: foreign troops, revenue, a war next door, elections, pay
+ 2. politics       who governs; the vacuum; apportionment of portfolios and army command
+ 3. economy        rents, services, pay and arrears, each actor's capacity
+ 4. legitimacy     of the state for each community in each region
+ 5. grievance      fear from killings of one's own; security
+ 6. mobilization   joining and leaving armed actors (Epstein's rule, limited by pay)
+ 7. violence       events, deaths applied to people, detentions and releases
+ 8. army           cohesion and local collapse
+ 9. displacement   flight to co-community regions and return
+10. control        contest for each region; microstates
+11. patrons        foreign money to clients; alignment; influence
+12. record         metrics for the month
+
+Every module is timed (LASER-style), so a run reports which mechanism dominates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .modules import PROCESS, politics_module_for
+from .scenario.schema import Scenario
+from .world import World
+
+
+@dataclass
+class Result:
+    """Everything a run produced: panel, events, summary, the resolved scenario and timings."""
+
+    scenario: Scenario
+    seed: int
+    scale: float
+    world: World
+    panel: Any  # pyarrow.Table
+    events: Any  # pyarrow.Table
+    summary: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def write(self, out_dir: str) -> dict[str, str]:
+        from .outputs import write_result
+
+        return write_result(self, out_dir)
+
+
+class Simulation:
+    """One run of a scenario at a scale with a seed.
+
+    >>> from shatterbelt import load_scenario, Simulation
+    >>> res = Simulation(load_scenario("iraq-2010"), scale=0.001, seed=1).run()  # doctest: +SKIP
+    """
+
+    def __init__(self, scenario: Scenario, scale: float = 0.01, seed: int = 0, until: str | None = None) -> None:
+        from .errors import UsageError
+
+        if not (0.0 < scale <= 1.0):
+            raise UsageError(f"scale: must be in (0, 1], got {scale}")
+        if seed < 0:
+            raise UsageError(f"seed: must be >= 0, got {seed}")
+        if until is not None:
+            from .scenario.schema import MONTH_RE
+
+            if not MONTH_RE.match(until):
+                raise UsageError(f"until: '{until}' is not a month written YYYY-MM")
+            if not (scenario.start <= until <= scenario.horizon):
+                raise UsageError(f"until: {until} is outside the scenario's {scenario.start}..{scenario.horizon}")
+            scenario = scenario.model_copy(update={"horizon": until})
+        self.scenario = scenario
+        self.scale = float(scale)
+        self.seed = int(seed)
+        t0 = time.perf_counter()
+        self.world = World(scenario, self.scale, self.seed)
+        classes = [politics_module_for(scenario) if c.name == "politics" else c for c in PROCESS]
+        self.modules = [cls(self.world) for cls in classes]
+        for m in self.modules:
+            self.world.modules[m.name] = m
+        self.timings: dict[str, float] = {"init": 0.0, **{m.name: 0.0 for m in self.modules}}
+        from .modules.strength import compute_strength
+
+        compute_strength(self.world)
+        for m in self.modules:
+            m.init()
+        self.timings["init"] = time.perf_counter() - t0
+        self.t = 0
+
+    @staticmethod
+    def describe() -> str:
+        """The process overview: the modules in the order the month loop calls them."""
+        lines = []
+        for i, cls in enumerate(PROCESS, 1):
+            lines.append(f"{i:2d}. {cls.name:<13} {cls.title}")
+        return "\n".join(lines)
+
+    def step(self) -> None:
+        """Advance one month."""
+        w = self.world
+        t = self.t
+        w.new_month_log()
+        w.people.timer += 1
+        for m in self.modules:
+            t0 = time.perf_counter()
+            m.step(t)
+            self.timings[m.name] += time.perf_counter() - t0
+        w.prev_log = w.log
+        self.t += 1
+
+    def run(self, progress: Callable[[int, int, str], None] | None = None) -> Result:
+        """Run every month to the horizon and return the :class:`Result`."""
+        w = self.world
+        while self.t < w.T:
+            self.step()
+            if progress is not None:
+                progress(self.t, w.T, w.months[self.t - 1])
+        for m in self.modules:
+            m.finish()
+        return self.result()
+
+    def result(self) -> Result:
+        """Outputs for the months completed so far (all of them after :meth:`run`).
+
+        Called after an interruption, it gives a partial result (``summary['complete']``
+        is false) so that nothing already computed is lost.
+        """
+        from .outputs import build_events, build_panel
+        from .summary import build_summary
+
+        w = self.world
+        w.t_done = self.t
+        t0 = time.perf_counter()
+        panel = build_panel(w)
+        events = build_events(w, self.seed)
+        summary = build_summary(w, events, seed=self.seed)
+        self.timings["outputs"] = time.perf_counter() - t0
+        return Result(self.scenario, self.seed, self.scale, w, panel, events, summary, dict(self.timings))
+
+
+def run(scenario: Scenario, scale: float = 0.01, seed: int = 0, until: str | None = None) -> Result:
+    """Convenience: ``Simulation(...).run()``."""
+    return Simulation(scenario, scale=scale, seed=seed, until=until).run()
+
+
+__all__ = ["Simulation", "Result", "run", "np"]

@@ -1,0 +1,642 @@
+"""The world: the scenario turned into index arrays, the people, and the state every module reads.
+
+Modules never look names up at run time: communities, regions, blocs, actors
+and patrons become integer indices here, once.  State that changes month by
+month lives in plain NumPy arrays on :class:`World`; per-person state lives in
+:class:`~shatterbelt.population.People`.  A census (one pass over the people,
+cached until someone changes them) gives every count the mechanisms need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .kernels import hop_distances
+from .population import (
+    CIV,
+    DEAD,
+    DETAINED,
+    FIGHTER,
+    NO_ACTOR,
+    People,
+    build_blocks,
+    cell_counts,
+    largest_remainder,
+)
+from .rng import Streams
+from .scenario.schema import ActorKind, Scenario
+
+KIND_CODES = {k: i for i, k in enumerate(ActorKind)}
+MOTIVES = ("grievance", "fear", "pay", "legitimacy", "ideology")
+
+
+class Index:
+    """Bidirectional id <-> position map."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = list(ids)
+        self.pos = {x: i for i, x in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, x: str) -> int:
+        return self.pos[x]
+
+    def get(self, x: str | None, default: int = -1) -> int:
+        return self.pos.get(x, default) if x is not None else default
+
+
+@dataclass
+class Government:
+    """Who governs: the premiership, the coalition and how the state is apportioned among entities."""
+
+    pm_bloc: int
+    pm_candidate: str | None
+    coalition: np.ndarray  # bool [B]
+    portfolio: np.ndarray  # float [B], sums to 1 over the coalition
+    command: np.ndarray  # float [B], army command apportionment
+    caretaker: bool
+    formed_month: int | None = None
+    term: int = 0
+
+
+@dataclass
+class Census:
+    """Counts in agents, indexed [status, actor+1, region, community, fighting_age, displaced]."""
+
+    t: np.ndarray
+    w: float
+
+    def alive_rc(self) -> np.ndarray:
+        return self.t[:DEAD].sum(axis=(0, 1, 4, 5))
+
+    def civ_rc(self) -> np.ndarray:
+        return self.t[CIV].sum(axis=(0, 3, 4))
+
+    def fa_civ_rc(self) -> np.ndarray:
+        return self.t[CIV, :, :, :, 1, :].sum(axis=(0, 3))
+
+    def fighters_ar(self) -> np.ndarray:
+        return self.t[FIGHTER, 1:].sum(axis=(2, 3, 4))
+
+    def fighters_ac(self) -> np.ndarray:
+        return self.t[FIGHTER, 1:].sum(axis=(1, 3, 4))
+
+    def fighters_arc(self) -> np.ndarray:
+        return self.t[FIGHTER, 1:].sum(axis=(3, 4))
+
+    def detained_a(self) -> np.ndarray:
+        return self.t[DETAINED, 1:].sum(axis=(1, 2, 3, 4))
+
+    def displaced_rc(self) -> np.ndarray:
+        return self.t[:DEAD, :, :, :, :, 1].sum(axis=(0, 1, 4))
+
+    def dead(self) -> int:
+        return int(self.t[DEAD].sum())
+
+    def alive(self) -> int:
+        return int(self.t[:DEAD].sum())
+
+
+@dataclass
+class MonthLog:
+    """What happened this month (reset at the start of each month)."""
+
+    civ_deaths_rc: np.ndarray  # civilians killed by region x community: events' fatalities (persons)
+    civ_deaths_by_other_rc: np.ndarray  # ... of them killed by actors not of their community (fear)
+    fighter_deaths_ar: np.ndarray  # fighters killed by actor x region: events' fatalities (persons)
+    battle_deaths_r: np.ndarray  # fighters killed in events between armed actors, by region (persons)
+    army_losses_r: np.ndarray
+    applied_deaths: np.ndarray  # [civilians, fighters] agents marked dead x weight (persons; exact at scale 1)
+    detentions_a: np.ndarray
+    releases_a: np.ndarray
+    recruits_a: np.ndarray
+    leavers_a: np.ndarray
+    displaced_new_rc: np.ndarray
+    returned_rc: np.ndarray
+    attacks_ar: np.ndarray
+
+
+class World:
+    """Everything a run knows: static indices and parameters, people, and dynamic state."""
+
+    def __init__(self, scenario: Scenario, scale: float, seed: int) -> None:
+        if not (0 < scale <= 1):
+            raise ValueError("scale must be in (0, 1]")
+        self.sc = scenario
+        self.scale = float(scale)
+        self.w = 1.0 / self.scale
+        self.seed = int(seed)
+        self.rng = Streams(seed)
+        self.months = scenario.months()
+        self.T = len(self.months)
+        self.params: dict[str, dict[str, float]] = {
+            m: {k: float(p.value) for k, p in d.items()} for m, d in scenario.parameters.items()
+        }
+        eco = scenario.economy
+        self.params["economy"] = {
+            **self.params.get("economy", {}),
+            "corruption": float(eco.corruption.value),
+            "regional_budget_share": float(eco.regional_budget_share.value),
+            "security_share": float(eco.security_share.value),
+            "services_need": float(eco.services_need.value),
+            "revenue_scale": float(eco.revenue_scale.value),
+        }
+        self.modules: dict[str, Any] = {}
+        self.prev_log: MonthLog | None = None
+
+        self.comm = Index([c.id for c in scenario.communities])
+        self.reg = Index([r.id for r in scenario.regions])
+        self.bloc = Index([b.id for b in scenario.blocs])
+        self.act = Index([a.id for a in scenario.actors])
+        self.pat = Index([p.id for p in scenario.patrons])
+        C, R, B, A, P = len(self.comm), len(self.reg), len(self.bloc), len(self.act), len(self.pat)
+        self.C, self.R, self.B, self.A, self.P = C, R, B, A, P
+
+        self._static_geography()
+        self._static_actors()
+        self._static_blocs_patrons()
+        self._dynamic_state()
+        self.people = self._create_people()
+        self.fighter_idx = np.zeros(0, np.int64)
+        self.t_done = 0
+        self._census: Census | None = None
+        self.new_month_log()
+
+    # ------------------------------------------------------------------ static
+    def _static_geography(self) -> None:
+        sc, C, R = self.sc, self.C, self.R
+        self.region_names = [r.name for r in sc.regions]
+        self.pop0 = np.array([r.population for r in sc.regions], np.float64)
+        self.autonomous = np.array([r.autonomous for r in sc.regions], bool)
+        self.adj = np.zeros((R, R), bool)
+        for a, b in sc.adjacency:
+            self.adj[self.reg[a], self.reg[b]] = self.adj[self.reg[b], self.reg[a]] = True
+        self.hops = hop_distances(self.adj)
+        self.shares0 = self._reconciled_shares()
+
+    def _reconciled_shares(self) -> np.ndarray:
+        """Per-region community shares after the documented reconciliation (``community_tilt``).
+
+        tilt = 0 keeps each region's point estimate; tilt = 1 moves every region to
+        the corner of its published ranges closest to the national reference shares
+        (e.g. more Shia where the range allows it).  Intermediate values interpolate.
+        """
+        sc, C, R = self.sc, self.C, self.R
+        point = np.zeros((R, C))
+        for r, reg in enumerate(sc.regions):
+            for c, s in reg.shares.items():
+                point[r, self.comm[c]] = s
+        point /= point.sum(axis=1, keepdims=True)
+        tilt = float(sc.population.community_tilt.value)
+        ref = sc.population.national_shares_reference
+        if tilt <= 0 or not ref:
+            return point
+        corner = point.copy()
+        pop = self.pop0
+        nat = (point * pop[:, None]).sum(0) / pop.sum()
+        for r, reg in enumerate(sc.regions):
+            for c, (lo, hi) in reg.shares_range.items():
+                ci = self.comm[c]
+                want = ref.get(c, nat[ci])
+                corner[r, ci] = hi if want > nat[ci] else lo
+            s = corner[r].sum()
+            corner[r] = corner[r] / s if s > 0 else point[r]
+        out = (1 - tilt) * point + tilt * corner
+        return out / out.sum(axis=1, keepdims=True)
+
+    def _static_actors(self) -> None:
+        sc, C, R, A = self.sc, self.C, self.R, self.A
+        acts = sc.actors
+        self.actor_names = [a.name for a in acts]
+        self.kind = np.array([KIND_CODES[a.kind] for a in acts], np.int64)
+        self.is_army = np.array([a.kind == ActorKind.state_army for a in acts], bool)
+        self.is_police = np.array([a.kind == ActorKind.police for a in acts], bool)
+        self.is_state = self.is_army | self.is_police
+        self.is_foreign = np.array([a.kind == ActorKind.foreign_force for a in acts], bool)
+        self.has_agents = ~self.is_foreign
+        self.is_insurgency = np.array([a.kind == ActorKind.insurgency for a in acts], bool)
+        self.outlaw = np.array([a.legal == "outlaw" for a in acts], bool)
+        self.army_i = self.act[sc.army.actor]
+        self.actor_comm = np.zeros((A, C))
+        self.open_recruit = np.zeros(A, bool)
+        for i, a in enumerate(acts):
+            if a.community is None:
+                self.open_recruit[i] = True
+                self.actor_comm[i] = 1.0 / C
+            else:
+                for c, s in a.community.items():
+                    self.actor_comm[i, self.comm[c]] = s
+        self.parent = np.array([self.bloc.get(a.parent) for a in acts], np.int64)
+        self.size0 = np.array([a.size.value for a in acts], np.float64)
+        self.pay = np.array([a.pay.value for a in acts], np.float64)
+        self.quality = np.array([a.quality.value for a in acts], np.float64)
+        self.tempo = np.array([a.tempo.value if a.tempo else 1.0 for a in acts], np.float64)
+        self.region_w = np.zeros((A, R))
+        for i, a in enumerate(acts):
+            for r, s in a.regions.items():
+                self.region_w[i, self.reg[r]] = s
+        self.recruits_in = np.zeros((A, R), bool)
+        for i, a in enumerate(acts):
+            if a.recruits_in is not None:
+                for r in a.recruits_in:
+                    self.recruits_in[i, self.reg[r]] = True
+            else:
+                self.recruits_in[i] = self.region_w[i] > 0
+        self.spreads = np.array([a.spreads for a in acts], bool)
+        self.hostile = np.zeros((A, A))
+        self.hostile_civ = np.zeros((A, C))
+        for i, a in enumerate(acts):
+            for j, h in a.hostility.actors.items():
+                self.hostile[i, self.act[j]] = h
+            for c, h in a.hostility.communities.items():
+                self.hostile_civ[i, self.comm[c]] = h
+        # hostility is mutual for the purpose of danger: if i attacks j, j fights back
+        self.danger = np.maximum(self.hostile, self.hostile.T)
+        self.explosive_share = np.array([a.civilian_event_share_explosive for a in acts])
+        self.motivation = np.zeros((A, len(MOTIVES)))
+        for i, a in enumerate(acts):
+            for m, v in a.motivation.items():
+                self.motivation[i, MOTIVES.index(m)] = v
+        default_T = self.params.get("mobilization", {}).get("threshold", 0.1)
+        self.threshold = np.array([a.threshold.value if a.threshold else default_T for a in acts])
+        f = [a.funding for a in acts]
+        self.state_budget_share = np.array([x.state_budget_share.value if x.state_budget_share else 0.0 for x in f])
+        self.regional_budget_share = np.array(
+            [x.regional_budget_share.value if x.regional_budget_share else 0.0 for x in f]
+        )
+        self.pay_reliability0 = np.array([x.pay_reliability.value if x.pay_reliability else 1.0 for x in f])
+        self.extortion = np.array([x.extortion_per_capita.value if x.extortion_per_capita else 0.0 for x in f])
+        self.own_income = np.array([x.own_income.value if x.own_income else 0.0 for x in f])
+        # control entities: 0 = the state (state forces and foreign forces while present);
+        # then one per parent bloc of a non-state actor; then parentless non-state actors.
+        ent_names = ["state"]
+        ent_of_actor = np.zeros(A, np.int64)
+        bloc_ent: dict[int, int] = {}
+        for i, a in enumerate(acts):
+            if self.is_state[i] or self.is_foreign[i]:
+                ent_of_actor[i] = 0
+            elif self.parent[i] >= 0:
+                b = int(self.parent[i])
+                if b not in bloc_ent:
+                    bloc_ent[b] = len(ent_names)
+                    ent_names.append(sc.blocs[b].id)
+                ent_of_actor[i] = bloc_ent[b]
+            else:
+                ent_of_actor[i] = len(ent_names)
+                ent_names.append(a.id)
+        self.entities = Index(ent_names)
+        self.E = len(ent_names)
+        self.entity_of_actor = ent_of_actor
+        self.entity_outlaw = np.zeros(self.E, bool)
+        np.logical_or.at(self.entity_outlaw, ent_of_actor, self.outlaw)
+        self.entity_outlaw[0] = False
+
+    def _static_blocs_patrons(self) -> None:
+        sc, B, P, C, A = self.sc, self.B, self.P, self.C, self.A
+        self.bloc_names = [b.name for b in sc.blocs]
+        self.bloc_comm = np.zeros((B, C))
+        for i, b in enumerate(sc.blocs):
+            for c, s in b.community.items():
+                self.bloc_comm[i, self.comm[c]] = s
+        self.seats = np.array([b.seats for b in sc.blocs], np.float64)
+        self.armed_wing_share = np.array(
+            [b.armed_wing_share.value if b.armed_wing_share else 0.0 for b in sc.blocs]
+        )
+        self.patron_names = [p.name for p in sc.patrons]
+        self.patron_budget0 = np.array([p.budget.value for p in sc.patrons])
+        self.patron_lean = np.array(
+            [p.leans_in_as_us_leaves.value if p.leans_in_as_us_leaves else 0.0 for p in sc.patrons]
+        )
+        self.patron_excl = np.zeros((P, C))
+        for i, p in enumerate(sc.patrons):
+            for c, v in p.follows_exclusion.items():
+                self.patron_excl[i, self.comm[c]] = v.value
+        # clients: actors (first A columns) and blocs (next B columns)
+        self.client_of = np.zeros((P, A + B), bool)
+        self.objective = np.zeros((P, A + B))
+        for i, p in enumerate(sc.patrons):
+            for cl in p.clients:
+                j = self.act.get(cl)
+                j = j if j >= 0 else A + self.bloc[cl]
+                self.client_of[i, j] = True
+                self.objective[i, j] = 1.0
+            for cl, v in p.objectives.items():
+                j = self.act.get(cl)
+                j = j if j >= 0 else A + self.bloc[cl]
+                self.objective[i, j] = v
+
+    # ------------------------------------------------------------------ dynamic
+    def _dynamic_state(self) -> None:
+        R, C, A, B, P, E = self.R, self.C, self.A, self.B, self.P, self.E
+        sc = self.sc
+        # timeline-driven
+        self.foreign_level = np.where(self.is_foreign, self.size0, 0.0)
+        self.regional_war = 0.0
+        self.border = np.zeros(R, bool)
+        self.pay_reliability = self.pay_reliability0.copy()
+        self.election_due = False
+        # politics
+        g = sc.initial_government
+        self.gov = self._government_from(
+            g.pm_bloc, g.pm_candidate, g.coalition, g.portfolio_shares, sc.army.command_apportionment, g.caretaker
+        )
+        self.vacuum_months = 0
+        if g.caretaker and g.vacuum_since is not None:
+            y, m = map(int, sc.start.split("-"))
+            start = dt.date(y, m, 1)
+            self.vacuum_months = max(0, (start.year - g.vacuum_since.year) * 12 + start.month - g.vacuum_since.month)
+        self.vacuum_days_by_term: list[int] = []
+        self.pm_by_term: list[dict[str, Any]] = []
+        self.excluded = np.zeros(B, bool)
+        self.representation = np.ones(C)
+        # economy
+        self.revenue = 0.0
+        self.services = np.full(R, 0.5)
+        self.cash = self.size0 * self.pay * 2.0  # two months of payroll in hand at the start
+        self.cash[self.is_foreign] = 0.0
+        self.income = np.zeros(A)
+        self.income_ema = np.full(A, np.nan)
+        self.capacity = self.size0.copy()
+        self.paid_frac = np.ones(A)
+        self.unpaid_months = np.zeros(A)
+        self.rents = np.zeros(B)
+        self.bloc_funds = np.zeros(B)
+        self.ghost_share = 0.0
+        # legitimacy, grievance, fear
+        self.L = np.full((R, C), 0.5)
+        self.memory = np.zeros((R, C))
+        self.fear = np.zeros((R, C))
+        self.security = np.ones(R)
+        # army
+        self.cohesion = np.full(R, 1.0)
+        self.collapsed = np.zeros(R, bool)
+        self.army_collapses: list[tuple[str, str]] = []
+        # control
+        self.strength = np.zeros((A, R))
+        self.entity_strength = np.zeros((E, R))
+        self.foreign_r = np.zeros(R)
+        self.politicization = np.zeros(R)
+        self.control = np.zeros((E, R))
+        self.control[0] = 1.0
+        self.dominant = np.zeros(R, np.int64)
+        self.microstates = 0
+        self.present = self.region_w > 0
+        # patrons
+        self.patron_budget = self.patron_budget0.copy()
+        self.patron_money = np.zeros((P, A + B))
+        self.align = np.zeros((A + B, P))
+        for i, a in enumerate(sc.actors):
+            for p, v in a.patrons.items():
+                self.align[i, self.pat[p]] = v
+        for i, b in enumerate(sc.blocs):
+            for p, v in b.patrons.items():
+                self.align[A + i, self.pat[p]] = v
+        self.influence = np.zeros(P)
+        self.marginalization_events: list[dict[str, Any]] = []
+
+    def _government_from(
+        self,
+        pm_bloc: str,
+        pm_candidate: str | None,
+        coalition: list[str],
+        portfolio: dict[str, float],
+        command: dict[str, float] | None,
+        caretaker: bool,
+    ) -> Government:
+        B = self.B
+        coal = np.zeros(B, bool)
+        for b in coalition:
+            coal[self.bloc[b]] = True
+        port = np.zeros(B)
+        for b, s in portfolio.items():
+            port[self.bloc[b]] = s
+        port /= max(port.sum(), 1e-12)
+        cmd = np.zeros(B)
+        src = command if command else self.sc.army.command_apportionment
+        for b, s in src.items():
+            cmd[self.bloc[b]] = s
+        cmd /= max(cmd.sum(), 1e-12)
+        return Government(self.bloc[pm_bloc], pm_candidate, coal, port, cmd, caretaker)
+
+    # ------------------------------------------------------------------ people
+    def _create_people(self) -> People:
+        sc, R, C = self.sc, self.R, self.C
+        counts = cell_counts(self.pop0, self.shares0, self.scale)
+        self.cell_n0 = counts
+        starts, total = build_blocks(counts)
+        self.block_start = starts
+        N = int(total[0])
+        ppl = People.allocate(N)
+        flat = counts.reshape(-1)
+        cell = np.repeat(np.arange(R * C), flat)
+        ppl.region[:] = (cell // C).astype(np.int8)
+        ppl.origin[:] = ppl.region
+        ppl.community[:] = (cell % C).astype(np.int8)
+        idx = np.arange(N)
+        fa = float(sc.population.fighting_age_share.value)
+        ppl.fighting_age[:] = self.rng.agent_uniforms("init.fighting_age", 0, idx) < fa
+        ppl.hardship[:] = self.rng.agent_uniforms("init.hardship", 0, idx).astype(np.float32)
+        ppl.risk[:] = self.rng.agent_uniforms("init.risk", 0, idx).astype(np.float32)
+        self._init_displaced(ppl, counts)
+        self._init_fighters(ppl, counts)
+        return ppl
+
+    def _init_displaced(self, ppl: People, counts: np.ndarray) -> None:
+        """Mark the displaced at the start, spread over mixed regions (where 2006-07's unmixing happened).
+
+        Governorates are the model's smallest unit, so displacement *within* a governorate
+        (most of Baghdad's) keeps origin == region; it still counts as displaced.
+        """
+        n_disp = float(self.sc.population.initial_displaced.value) * self.scale
+        if n_disp <= 0:
+            return
+        shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+        mixed = 1.0 - (shares**2).sum(1)
+        weight = counts * mixed[:, None]
+        p = np.where(counts > 0, n_disp * weight / max(weight.sum(), 1e-12) / np.maximum(counts, 1), 0.0)
+        p = np.clip(p, 0, 0.9)
+        u = self.rng.agent_uniforms("init.displaced", 0, np.arange(ppl.n))
+        cell = ppl.region.astype(np.int64) * self.C + ppl.community
+        ppl.displaced[:] = u < p.reshape(-1)[cell]
+        hard = float(self.sc.population.displaced_hardship.value)
+        ppl.hardship[ppl.displaced] = np.minimum(1.0, ppl.hardship[ppl.displaced] + hard)
+
+    def _init_fighters(self, ppl: People, counts: np.ndarray) -> None:
+        """Draw each actor's starting fighters from fighting-age civilians of its base where it operates."""
+        R, C, A = self.R, self.C, self.A
+        sc = self.sc
+        # target agents per actor x home region x community
+        want = np.zeros((A, R, C), np.int64)
+        fa_share = float(sc.population.fighting_age_share.value)
+        for a in range(A):
+            if not self.has_agents[a]:
+                continue
+            n_a = int(round(self.size0[a] * self.scale))
+            if n_a <= 0:
+                continue
+            if self.is_army[a]:
+                # soldiers come from every region by the army's community mix, in proportion to
+                # each cell's fighting-age population; deployment is drawn afterwards
+                mix = np.zeros(C)
+                for c, s in sc.army.community_mix.items():
+                    mix[self.comm[c]] = s
+                nat = counts.sum(0) / max(counts.sum(), 1)
+                wgt = counts * np.where(nat > 0, mix / np.maximum(nat, 1e-12), 0.0)[None, :]
+                wgt[self.autonomous] = 0.0
+            else:
+                comm_w = self.actor_comm[a] if not self.open_recruit[a] else np.ones(C)
+                wgt = self.region_w[a][:, None] * counts * comm_w[None, :]
+                # normalise within region so the region weights are respected
+                rs = wgt.sum(1, keepdims=True)
+                wgt = np.where(rs > 0, wgt / np.maximum(rs, 1e-12), 0.0) * self.region_w[a][:, None]
+            want[a] = largest_remainder(n_a, wgt.reshape(-1)).reshape(R, C)
+        # never more than 90% of a cell's fighting-age men
+        cap = (counts * fa_share * 0.9).astype(np.int64)
+        tot = want.sum(0)
+        over = tot > cap
+        if over.any():
+            f = np.where(over, cap / np.maximum(tot, 1), 1.0)
+            want = np.floor(want * f[None]).astype(np.int64)
+        u_all = self.rng.agent_uniforms("init.fighters", 0, np.arange(ppl.n))
+        for r in range(R):
+            for c in range(C):
+                k = want[:, r, c]
+                if k.sum() == 0:
+                    continue
+                s = self.block_start[r, c]
+                e = s + counts[r, c]
+                blk = np.arange(s, e)
+                elig = blk[ppl.fighting_age[s:e]]
+                order = elig[np.argsort(u_all[elig], kind="stable")]
+                pos = 0
+                for a in np.flatnonzero(k):
+                    sel = order[pos : pos + k[a]]
+                    pos += k[a]
+                    ppl.status[sel] = FIGHTER
+                    ppl.actor[sel] = a
+        # deployment of soldiers, allegiance of state forces
+        army = np.flatnonzero((ppl.status == FIGHTER) & (ppl.actor == self.army_i))
+        self.deploy_army(ppl, army, month=-1)
+        state_members = np.flatnonzero((ppl.status == FIGHTER) & self.is_state[np.maximum(ppl.actor, 0)])
+        self.draw_allegiance(ppl, state_members, month=-1)
+
+    # ------------------------------------------------------------------ helpers used by modules
+    def deployment_weights(self) -> np.ndarray:
+        w = np.zeros(self.R)
+        for r, s in self.sc.army.deployment.items():
+            w[self.reg[r]] = s
+        return w / max(w.sum(), 1e-12)
+
+    def deploy_army(self, ppl: People, idx: np.ndarray, month: int) -> None:
+        """Post soldiers to regions by the deployment plan (collapsed regions get none)."""
+        if idx.size == 0:
+            return
+        w = self.deployment_weights() * ~self.collapsed
+        w = w / max(w.sum(), 1e-12)
+        cdf = np.cumsum(w)
+        u = self.rng.agent_uniforms("army.deploy", month + 1, idx)
+        ppl.region[idx] = np.minimum(np.searchsorted(cdf, u, side="right"), self.R - 1).astype(np.int8)
+
+    def draw_allegiance(self, ppl: People, idx: np.ndarray, month: int) -> None:
+        """Entity allegiance of state-force members, drawn from the apportionment of command.
+
+        With probability ``army.infiltration`` a member answers to an entity (S3's
+        infiltration), chosen in proportion to that entity's command share times its
+        support in the member's community; otherwise to the state (-1).
+        """
+        if idx.size == 0:
+            return
+        iota = float(self.sc.army.infiltration.value)
+        u1 = self.rng.agent_uniforms("state.allegiance.has", month + 1, idx)
+        u2 = self.rng.agent_uniforms("state.allegiance.who", month + 1, idx)
+        cmd = self.gov.command * ~self.excluded
+        pw = cmd[:, None] * self.bloc_comm  # B x C
+        col = pw.sum(0)
+        cdf = np.cumsum(np.where(col > 0, pw / np.maximum(col, 1e-12), 1.0 / self.B), axis=0)  # B x C
+        c = ppl.community[idx].astype(np.int64)
+        who = np.empty(idx.size, np.int64)
+        for ci in range(self.C):
+            m = c == ci
+            if m.any():
+                who[m] = np.minimum(np.searchsorted(cdf[:, ci], u2[m], side="right"), self.B - 1)
+        has = (u1 < iota) & (col[c] > 0)
+        ppl.allegiance[idx] = np.where(has, who, -1).astype(np.int8)
+
+    def census(self) -> Census:
+        """Counts by status x actor x region x community x fighting age x displaced (cached)."""
+        if self._census is None:
+            p = self.people
+            A1, R, C = self.A + 1, self.R, self.C
+            key = p.status.astype(np.int64) * A1 + (p.actor.astype(np.int64) + 1)
+            key *= R
+            key += p.region
+            key *= C
+            key += p.community
+            key *= 2
+            key += p.fighting_age
+            key *= 2
+            key += p.displaced
+            t = np.bincount(key, minlength=4 * A1 * R * C * 4).reshape(4, A1, R, C, 2, 2)
+            self._census = Census(t, self.w)
+            self.fighter_idx = np.flatnonzero(p.status == FIGHTER)
+        return self._census
+
+    def touched(self) -> None:
+        """Mark people as changed: the next census recounts."""
+        self._census = None
+
+    def new_month_log(self) -> None:
+        R, C, A = self.R, self.C, self.A
+        self.log = MonthLog(
+            civ_deaths_rc=np.zeros((R, C)),
+            civ_deaths_by_other_rc=np.zeros((R, C)),
+            fighter_deaths_ar=np.zeros((A, R)),
+            battle_deaths_r=np.zeros(R),
+            army_losses_r=np.zeros(R),
+            applied_deaths=np.zeros(2),
+            detentions_a=np.zeros(A),
+            releases_a=np.zeros(A),
+            recruits_a=np.zeros(A),
+            leavers_a=np.zeros(A),
+            displaced_new_rc=np.zeros((R, C)),
+            returned_rc=np.zeros((R, C)),
+            attacks_ar=np.zeros((A, R)),
+        )
+
+    def reapportion_command(self) -> None:
+        """After a new government: a share of serving state-force members re-draw their allegiance."""
+        ppl = self.people
+        turnover = float(self.params.get("army", {}).get("command_turnover", 0.3))
+        idx = np.flatnonzero((ppl.status == FIGHTER) & self.is_state[np.maximum(ppl.actor, 0)])
+        if idx.size == 0:
+            return
+        u = self.rng.agent_uniforms("state.turnover", self.gov.term, idx)
+        self.draw_allegiance(ppl, idx[u < turnover], month=1000 + self.gov.term)
+        self.touched()
+
+    def gen(self, name: str, t: int) -> np.random.Generator:
+        """The aggregate-level random generator of decision ``name`` in month ``t``."""
+        return self.rng.generator(name, t)
+
+    def days_in_month(self, t: int) -> int:
+        import calendar
+
+        d = self.month_date(t)
+        return calendar.monthrange(d.year, d.month)[1]
+
+    # convenience
+    def persons(self, agents: Any) -> Any:
+        return np.asarray(agents) * self.w
+
+    def month_date(self, t: int) -> dt.date:
+        y, m = map(int, self.months[t].split("-"))
+        return dt.date(y, m, 1)
+
+
+__all__ = ["World", "Government", "Census", "Index", "CIV", "FIGHTER", "DETAINED", "DEAD", "NO_ACTOR", "field"]
