@@ -1,0 +1,84 @@
+"""The politics layer (SYSTEM.md, step 2): elections, government formation, apportionment, marginalization.
+
+The engine calls these from its month loop; each is pure and deterministic
+given the ``numpy.random.Generator`` passed in:
+
+* :func:`load_politics` / :func:`politics_from_dict` -- a validated :class:`PoliticsConfig`;
+* :func:`hold_election` (seats by bloc from attachments and turnout),
+  :func:`default_attachment` / :func:`default_turnout` (the 2010 electorate), :func:`allocate_seats`;
+* :class:`FormationProcess` (``advance(days, violence_index)`` -> :class:`Government` or None);
+* :func:`apportion`, :func:`portfolio_counts`;
+* :func:`marginalization_hazard`, :func:`draw_marginalization`, :func:`apply_marginalization`.
+"""
+
+from __future__ import annotations
+
+from .apportion import Government, apportion, build_government, command_from, portfolio_counts
+from .config import (
+    APPORTION_METHODS,
+    COMMUNITIES,
+    NONPARTISAN,
+    PATRON_IDS,
+    RULES,
+    PoliticsConfig,
+    builtin_names,
+    load_politics,
+    politics_from_dict,
+    resolve_politics,
+    validate_politics,
+)
+from .elections import (
+    SeatAllocation,
+    allocate_seats,
+    default_attachment,
+    default_turnout,
+    default_turnout_rate,
+    hold_election,
+    hold_election_lists,
+    list_seats_to_blocs,
+)
+from .formation import FormationOutcome, FormationProcess, run_formation, run_formations, summarize
+from .ktab import condorcet_probabilities
+from .marginalization import (
+    MarginalizationEvent,
+    apply_marginalization,
+    draw_marginalization,
+    marginalization_hazard,
+)
+
+__all__ = [
+    "APPORTION_METHODS",
+    "COMMUNITIES",
+    "NONPARTISAN",
+    "PATRON_IDS",
+    "RULES",
+    "FormationOutcome",
+    "FormationProcess",
+    "Government",
+    "MarginalizationEvent",
+    "PoliticsConfig",
+    "SeatAllocation",
+    "allocate_seats",
+    "apply_marginalization",
+    "apportion",
+    "build_government",
+    "builtin_names",
+    "command_from",
+    "condorcet_probabilities",
+    "default_attachment",
+    "default_turnout",
+    "default_turnout_rate",
+    "draw_marginalization",
+    "hold_election",
+    "hold_election_lists",
+    "list_seats_to_blocs",
+    "load_politics",
+    "marginalization_hazard",
+    "politics_from_dict",
+    "portfolio_counts",
+    "resolve_politics",
+    "run_formation",
+    "run_formations",
+    "summarize",
+    "validate_politics",
+]
