@@ -165,12 +165,13 @@ class World:
         self.people = self._create_people()
         self.fighter_idx = np.zeros(0, np.int64)
         self.t_done = 0
+        self.rounding_var = 0.0
         self._census: Census | None = None
         self.new_month_log()
 
     # ------------------------------------------------------------------ static
     def _static_geography(self) -> None:
-        sc, C, R = self.sc, self.C, self.R
+        sc, R = self.sc, self.R
         self.region_names = [r.name for r in sc.regions]
         self.pop0 = np.array([r.population for r in sc.regions], np.float64)
         self.autonomous = np.array([r.autonomous for r in sc.regions], bool)

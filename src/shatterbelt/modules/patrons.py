@@ -27,6 +27,7 @@ class Patrons(Module):
         "bloc_share": Param(value=0.3, range=(0.1, 0.6), source="assumption", note="share of a patron's budget for political clients"),
         "a0": Param(value=0.1, range=(0.0, 0.5), source="assumption", note="baseline weight of an unaligned client"),
         "beta": Param(value=0.25, range=(0.0, 1.0), source="assumption", note="how much money follows strength"),
+        "own_weight": Param(value=0.05, range=(0.0, 0.5), source="assumption", note="weight of a client's own resources against patron money in its alignment"),
         "mu": Param(value=0.05, range=(0.01, 0.2), source="assumption", note="monthly speed at which alignment follows money"),
     }
     STATE = ("patron_budget", "patron_money", "align", "influence")
@@ -65,12 +66,21 @@ class Patrons(Module):
         w.patron_money = money
 
     def realign(self) -> None:
+        """Loyalty follows pay: alignment moves toward each patron's share of the client's resources.
+
+        A client's resources are its patrons' money plus ``own_weight`` times its own
+        income (an armed actor's budget and extortion; an entity's rents), so a client
+        that lives on one patron's money ends up aligned with it, one with rich resources
+        of its own stays freer, and with no patron money at all alignment fades.
+        """
         w, p = self.world, self.p
         got = w.patron_money.T  # clients x patrons
-        tot = got.sum(1, keepdims=True)
-        has = tot[:, 0] > 0
-        shares = np.where(tot > 0, got / np.maximum(tot, 1e-12), 0.0)
-        w.align[has] = (1 - p["mu"]) * w.align[has] + p["mu"] * shares[has]
+        own = np.concatenate([np.maximum(0.0, w.income - w.patron_money[:, : w.A].sum(0)), w.rents])
+        denom = got.sum(1) + p["own_weight"] * own
+        shares = np.where(denom[:, None] > 0, got / np.maximum(denom[:, None], 1e-12), 0.0)
+        fixed = w.align[: w.A][w.is_foreign].copy()  # a foreign force is its patron's own army
+        w.align = (1 - p["mu"]) * w.align + p["mu"] * shares
+        w.align[np.flatnonzero(w.is_foreign)] = fixed
         # state forces carry the alignment of the entities commanding them
         cmd_align = w.gov.command @ w.align[w.A :]
         w.align[np.flatnonzero(w.is_state)] = cmd_align

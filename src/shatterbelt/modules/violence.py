@@ -35,11 +35,11 @@ import numpy as np
 from ..kernels import discrete_power_law, select_in_cells
 from ..population import CIV, DEAD, DETAINED, FIGHTER, NO_ACTOR, largest_remainder
 from ..rng import stochastic_round
+from ..scenario.params import Param
 from ..scenario.schema import ActorKind
 from ..world import KIND_CODES
 from .base import Module
 from .strength import compute_strength
-from ..scenario.params import Param
 
 # event type codes
 BATTLE, EXPLOSION, VAC, ARREST = 0, 1, 2, 3
@@ -219,6 +219,7 @@ class Violence(Module):
         avail = cen.civ_rc()
         k = stochastic_round(want * w.scale, g.random(want.shape))
         self.capped_civ = k > avail
+        self._rounding_variance(want, self.capped_civ)
         k = np.minimum(k, avail)
         if k.sum() == 0:
             return k, np.zeros_like(want)
@@ -236,6 +237,7 @@ class Violence(Module):
         avail = cen.fighters_ar()
         k = stochastic_round(want * w.scale, g.random(want.shape))
         self.capped_f = k > avail
+        self._rounding_variance(want, self.capped_f | ~w.has_agents[:, None])
         k = np.minimum(k, avail)
         k[~w.has_agents] = 0
         if k.sum() == 0:
@@ -249,6 +251,17 @@ class Violence(Module):
         ppl.status[fidx[sel]] = DEAD
         ppl.timer[fidx[sel]] = 0
         return k, k * w.w
+
+    def _rounding_variance(self, want: np.ndarray, capped: np.ndarray) -> None:
+        """Accumulate the variance (persons squared) of the stochastic rounding of deaths to agents.
+
+        Events' fatalities and the deaths applied to agents differ only by this rounding
+        (capped cells are rescaled to match), so their difference has this variance.
+        """
+        w = self.world
+        x = want * w.scale
+        f = x - np.floor(x)
+        w.rounding_var += float((f * (1 - f))[~capped].sum()) * w.w * w.w
 
     def _release(self, t: int) -> None:
         w, p = self.world, self.p

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -139,7 +139,7 @@ class Bloc(Strict):
         return v
 
 
-class ActorKind(str, Enum):
+class ActorKind(StrEnum):
     state_army = "state_army"
     police = "police"
     regional_guard = "regional_guard"

@@ -1,0 +1,114 @@
+"""The command line: --json gives one JSON document; bad input gives one line on stderr, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shatterbelt.cli.main import main
+from tests.conftest import TINY
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    rc = main(list(args))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_run_json_and_files(capsys, tmp_path):
+    rc, out, err = run_cli(capsys, "run", TINY, "--scale", "1", "--seed", "3", "--out", str(tmp_path), "--json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    s = doc["summary"]
+    for key in (
+        "scenario", "seed", "scale", "agents", "months", "civilian_deaths_by_year", "battle_deaths_by_year",
+        "events_by_type", "peak_displaced", "final_control", "microstates_by_month", "army_collapses",
+        "legitimacy_final", "patron_influence_final", "civil_war_years", "population_start",
+        "population_end", "deaths_total",
+    ):
+        assert key in s, key
+    assert s["seed"] == 3 and s["agents"] == 60_000
+    for name in ("panel.parquet", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml"):
+        assert (tmp_path / name).exists(), name
+    assert json.loads((tmp_path / "summary.json").read_text()) == s
+    import pyarrow.parquet as pq
+
+    ev = pq.read_table(tmp_path / "events.parquet")
+    assert ev.column_names == [
+        "event_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "admin1", "iso",
+        "fatalities", "civilian_targeting",
+    ]
+    assert set(ev.column("event_type").to_pylist()) <= {
+        "Battles", "Explosions/Remote violence", "Violence against civilians", "Strategic developments"
+    }
+    panel = pq.read_table(tmp_path / "panel.parquet")
+    assert panel.column_names == ["month", "region", "metric", "value"]
+
+
+def test_run_until_and_set(capsys, tmp_path):
+    rc, out, _ = run_cli(
+        capsys, "run", TINY, "--scale", "1", "--until", "2010-12", "--set", "economy.corruption=0.1",
+        "--out", str(tmp_path), "--json",
+    )
+    assert rc == 0
+    s = json.loads(out)["summary"]
+    assert s["months"] == 6 and s["end"] == "2010-12"
+    assert "overridden by --set" in (tmp_path / "scenario.resolved.yaml").read_text()
+
+
+def test_table_output(capsys, tmp_path):
+    rc, out, _ = run_cli(capsys, "run", TINY, "--scale", "1", "--until", "2010-09", "--out", str(tmp_path))
+    assert rc == 0
+    assert "civilian deaths / year" in out and f"results in {tmp_path}" in out
+
+
+def test_scenarios_validate_params_model_json(capsys):
+    rc, out, _ = run_cli(capsys, "scenarios", "--json")
+    names = [s["name"] for s in json.loads(out)["scenarios"]]
+    assert rc == 0 and "iraq-2010" in names and "iraq-2010+us-stays" in names
+    rc, out, _ = run_cli(capsys, "validate", TINY, "--json")
+    assert rc == 0 and json.loads(out)["valid"] is True
+    rc, out, _ = run_cli(capsys, "params", "iraq-2010", "--json")
+    assert rc == 0 and len(json.loads(out)["parameters"]) > 100
+    rc, out, _ = run_cli(capsys, "model", "--json")
+    steps = [m["module"] for m in json.loads(out)["process"]]
+    assert steps[:3] == ["timeline", "politics", "economy"] and steps[-1] == "record"
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["run", "--scale", "0"], "--scale: must be in (0, 1]"),
+        (["run", "--scale", "1.5"], "--scale"),
+        (["run", "--scale", "lots"], "--scale"),
+        (["run", "--seed", "-1"], "--seed: must be >= 0"),
+        (["run", "--until", "2010/09"], "until: '2010/09' is not a month"),
+        (["run", "--until", "2030-01"], "outside the scenario"),
+        (["run", "atlantis"], "unknown scenario"),
+        (["run", "iraq-2010+nothing"], "unknown variant"),
+        (["run", "--set", "economy.nope=1"], "no field 'nope'"),
+        (["run", "--bogus"], "No such option"),
+        (["validate", "/nonexistent/file.yaml"], "file not found"),
+    ],
+)
+def test_bad_input_is_one_line(capsys, args, needle):
+    rc, out, err = run_cli(capsys, *args)
+    assert rc == 2
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert needle in lines[0]
+    assert "Traceback" not in err
+
+
+def test_bad_scenario_file_in_subprocess(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(TINY).read_text().replace("population: 20000", "population: -20000"))
+    p = subprocess.run([sys.executable, "-m", "shatterbelt", "validate", str(bad)], capture_output=True, text=True)
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0
+    assert "regions[0] (R1).population: must be >= 0" in p.stderr
+    assert "Traceback" not in p.stderr

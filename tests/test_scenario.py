@@ -1,0 +1,189 @@
+"""Scenario loading, validation errors (one line naming the field), variants, overrides, provenance."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shatterbelt.errors import ScenarioError
+from shatterbelt.scenario.loader import (
+    builtin_scenarios,
+    describe_builtins,
+    dump_scenario,
+    load_raw,
+    load_scenario,
+    scenario_hash,
+)
+from shatterbelt.scenario.params import PROVENANCE_KINDS, Param
+from shatterbelt.scenario.provenance import collect_params, uncertain_params
+
+
+def _write(tmp_path: Path, raw: dict) -> str:
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return str(p)
+
+
+@pytest.fixture(scope="module")
+def base_raw(tiny_path) -> dict:
+    raw, _ = load_raw(tiny_path)
+    return raw
+
+
+def _error(tmp_path, raw) -> str:
+    with pytest.raises(ScenarioError) as ei:
+        load_scenario(_write(tmp_path, raw))
+    msg = str(ei.value)
+    assert "\n" not in msg, "errors must be one line"
+    return msg
+
+
+def test_builtin_loads_and_lists():
+    assert "iraq-2010" in builtin_scenarios()
+    sc = load_scenario("iraq-2010")
+    assert len(sc.regions) == 18 and len(sc.adjacency) == 40
+    # the governorate rows sum to 32,489,971; the data pack README quotes 32,489,972 (a rounding in the source)
+    assert sum(r.population for r in sc.regions) == 32_489_971
+    names = [d["name"] for d in describe_builtins()]
+    assert "iraq-2010+us-stays" in names
+
+
+def test_missing_field(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    del raw["actors"][2]["size"]
+    msg = _error(tmp_path, raw)
+    assert "actors[2] (mil).size" in msg and "missing" in msg
+
+
+def test_wrong_type(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["actors"][0]["size"]["value"] = "lots"
+    msg = _error(tmp_path, raw)
+    assert "actors[0] (army).size.value" in msg and "number" in msg
+
+
+def test_negative_population(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["regions"][1]["population"] = -5
+    msg = _error(tmp_path, raw)
+    assert "regions[1] (R2).population" in msg and ">= 0" in msg
+
+
+def test_shares_not_summing_to_one(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["regions"][0]["shares"] = {"a": 0.5, "b": 0.4}
+    msg = _error(tmp_path, raw)
+    assert "regions[0] (R1).shares" in msg and "sum to 0.9" in msg
+
+
+def test_unknown_actor_referenced(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["actors"][0]["hostility"]["actors"]["ghosts"] = 1.0
+    msg = _error(tmp_path, raw)
+    assert "actors[0].hostility.actors" in msg and "unknown actor 'ghosts'" in msg
+
+
+def test_range_not_containing_value(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["economy"]["corruption"] = {"value": 0.9, "range": [0.1, 0.5], "source": "assumption"}
+    msg = _error(tmp_path, raw)
+    assert "economy.corruption" in msg and "does not contain value 0.9" in msg
+
+
+def test_unknown_region_in_adjacency(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["adjacency"].append(["R1", "R9"])
+    msg = _error(tmp_path, raw)
+    assert "adjacency[2]" in msg and "unknown region 'R9'" in msg
+
+
+def test_unknown_field_and_unknown_parameter(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["colour"] = "red"
+    assert "colour: unknown field" in _error(tmp_path, raw)
+    raw = copy.deepcopy(base_raw)
+    raw["parameters"] = {"violence": {"rate_of_everything": {"value": 1, "source": "assumption"}}}
+    assert "parameters.violence.rate_of_everything: unknown parameter" in _error(tmp_path, raw)
+
+
+def test_bad_yaml_and_missing_file(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("name: [unclosed\n")
+    with pytest.raises(ScenarioError, match="invalid YAML at line"):
+        load_scenario(str(p))
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario(str(tmp_path / "nope.yaml"))
+    with pytest.raises(ScenarioError, match="unknown scenario"):
+        load_scenario("atlantis-2010")
+    with pytest.raises(ScenarioError, match="unknown variant"):
+        load_scenario("iraq-2010+nonsense")
+
+
+def test_unknown_timeline_event_type(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["timeline"].append({"type": "earthquake", "date": "2011-01-01"})
+    msg = _error(tmp_path, raw)
+    assert "timeline[4]" in msg
+
+
+def test_variant_us_stays_keeps_troops():
+    base = load_scenario("iraq-2010")
+    stay = load_scenario("iraq-2010+us-stays")
+    last_base = [e for e in base.timeline if e.type == "foreign_troops"][-1]
+    last_stay = [e for e in stay.timeline if e.type == "foreign_troops"][-1]
+    assert last_base.level == 0
+    assert last_stay.level == 50_000
+    assert stay.name == "iraq-2010+us-stays"
+
+
+def test_set_overrides_param_and_widens_range():
+    sc = load_scenario("iraq-2010", ["economy.corruption=0", "actors.aqi.size=1500"])
+    assert sc.economy.corruption.value == 0
+    assert sc.economy.corruption.range[0] == 0
+    assert "overridden by --set" in sc.economy.corruption.source
+    assert sc.actor("aqi").size.value == 1500
+    with pytest.raises(ScenarioError, match="no field 'nonsense'"):
+        load_scenario("iraq-2010", ["economy.nonsense=1"])
+    with pytest.raises(ScenarioError, match="no item with id 'ghosts'"):
+        load_scenario("iraq-2010", ["actors.ghosts.size=1"])
+    with pytest.raises(ScenarioError, match="not a number"):
+        load_scenario("iraq-2010", ["economy.corruption=high"])
+    with pytest.raises(ScenarioError, match="expected path=value"):
+        load_scenario("iraq-2010", ["economy.corruption"])
+
+
+def test_every_parameter_has_provenance_and_range():
+    sc = load_scenario("iraq-2010")
+    ps = collect_params(sc)
+    assert len(ps) > 100
+    for p in ps:
+        assert p["source"].strip(), p["path"]
+        assert p["range"] is not None, f"{p['path']} has no range"
+        assert p["range"][0] <= p["value"] <= p["range"][1], p["path"]
+    kinds = {p["kind"] for p in ps}
+    assert {"assumption", "seed claim", "calibrated (<=2012)", "source"} <= kinds
+    assert len(uncertain_params(sc)) > 80
+
+
+def test_module_defaults_are_filled_and_resolved_yaml_round_trips(tmp_path):
+    sc = load_scenario("iraq-2010")
+    assert "k_risk" in sc.parameters["mobilization"]
+    text = dump_scenario(sc)
+    p = tmp_path / "resolved.yaml"
+    p.write_text(text)
+    again = load_scenario(str(p))
+    assert dump_scenario(again) == text
+    assert scenario_hash(again) == scenario_hash(sc)
+
+
+def test_param_type():
+    with pytest.raises(ValueError):
+        Param(value=2, range=(0, 1), source="assumption")
+    with pytest.raises(ValueError):
+        Param(value=1, source=" ")
+    assert Param(value=1, source="seed claim").provenance_kind == "seed claim"
+    assert Param(value=1, source="COSIT 2010").provenance_kind == "source"
+    assert set(PROVENANCE_KINDS) == {"seed claim", "calibrated (<=2012)", "assumption"}
