@@ -8,7 +8,7 @@ from shatterbelt.errors import UsageError
 from shatterbelt.politics import NONPARTISAN, apportion, build_government, load_politics, portfolio_counts
 from shatterbelt.politics.apportion import command_from, group_portfolios
 
-NA = ("state_of_law", "sadrists", "isci")
+NA = ("sol", "sadrists", "ina")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ def test_election_json(capsys) -> None:
     assert set(doc) == {"seats", "total", "documented"}
     assert doc["total"] == 325 == sum(doc["seats"].values())
     assert doc["documented"]["iraqiya"] == 91
-    for k in ("iraqiya", "state_of_law", "ina", "kurdistan_alliance"):
+    for k in ("iraqiya", "sol", "ina", "ka"):
         assert abs(doc["seats"][k] - doc["documented"][k]) <= 3
 
 

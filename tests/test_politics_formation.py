@@ -39,7 +39,7 @@ def test_2010_premiership(base) -> None:
     _, s = base
     pm = s["pm_share"]
     assert max(pm, key=lambda k: pm[k]) == "maliki"
-    assert s["pm_bloc_share"]["state_of_law"] == pm["maliki"]
+    assert s["pm_bloc_share"]["sol"] == pm["maliki"]
     assert pm["allawi"] < 0.25
 
 

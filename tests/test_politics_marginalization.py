@@ -23,7 +23,7 @@ def cfg():
 
 @pytest.fixture(scope="module")
 def gov(cfg):
-    units = {b: ("na" if b in ("state_of_law", "sadrists", "isci") else b) for b in cfg.bloc_ids()}
+    units = {b: ("na" if b in ("sol", "sadrists", "ina") else b) for b in cfg.bloc_ids()}
     return build_government(cfg, "maliki", cfg.documented.cabinet_coalition, cfg.documented_bloc_seats(),
                             formed_day=289, term=2, units=units)
 
@@ -32,16 +32,16 @@ def test_hazard_shape(cfg, gov) -> None:
     seats = cfg.documented_bloc_seats()
     with_us = marginalization_hazard(cfg, gov, seats, support={"us": 1.0})
     after_us = marginalization_hazard(cfg, gov, seats, support={"us": 0.0})
-    assert "state_of_law" not in with_us
+    assert "sol" not in with_us
     assert after_us["iraqiya"] > 2 * with_us["iraqiya"]
-    assert after_us["iraqiya"] > after_us["kurdistan_alliance"]  # Kurdish leaders sit in the KRG
+    assert after_us["iraqiya"] > after_us["ka"]  # Kurdish leaders sit in the KRG
     assert after_us["iraqiya"] > after_us["sadrists"]  # rivals of another community first
     more_iran = marginalization_hazard(cfg, gov, seats, support={"us": 0.0, "iran": 3.0})
     assert more_iran["iraqiya"] >= after_us["iraqiya"]
     weak = marginalization_hazard(cfg, gov, seats, support={"us": 0.0}, rival_strength={"iraqiya": 0.1})
     strong = marginalization_hazard(cfg, gov, seats, support={"us": 0.0}, rival_strength={"iraqiya": 1.0})
     assert weak["iraqiya"] > strong["iraqiya"]
-    back, restr = patron_pressure(cfg, "state_of_law", {"us": 0.0})
+    back, restr = patron_pressure(cfg, "sol", {"us": 0.0})
     assert back > 0 and restr == 0
 
 
@@ -73,14 +73,14 @@ def test_apply_event(cfg, gov) -> None:
     g2 = ev.government
     assert ev.community == "sunni" and ev.kind in ("arrest", "exclusion")
     assert g2.command_shares["iraqiya"] < gov.command_shares["iraqiya"]
-    assert g2.command_shares["state_of_law"] > gov.command_shares["state_of_law"]
+    assert g2.command_shares["sol"] > gov.command_shares["sol"]
     assert abs(sum(g2.command_shares.values()) - 1) < 1e-9 and abs(sum(g2.portfolio_shares.values()) - 1) < 1e-9
     assert ev.representation_change["sunni"] < 0 < ev.representation_change["shia"]
     assert ev.legitimacy_penalty == cfg.marginalization.legitimacy_penalty.value
     r = representation(cfg, g2.portfolio_shares)
     assert abs(sum(r.values()) - 1) < 1e-9
     with pytest.raises(UsageError):
-        apply_marginalization(cfg, gov, "state_of_law", np.random.default_rng(0))
+        apply_marginalization(cfg, gov, "sol", np.random.default_rng(0))
     with pytest.raises(UsageError):
         apply_marginalization(cfg, gov, "gorran", np.random.default_rng(0))
 

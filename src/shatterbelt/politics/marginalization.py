@@ -7,7 +7,7 @@ as a date.  Each month the PM's bloc may move against each other coalition
 bloc ``r`` with probability ``1 - exp(-h_r)``,
 
 ``h_r = base_rate * exp(backing_coef * backing - restraint_coef * restraint
-+ weakness_coef * weakness_r) * rivalry_r * exposure_r * [r still holds posts]``
++ weakness_coef * weakness_r) * rivalry_r * exposure_r * threat_r * [r still holds posts]``
 
 * ``backing``: share of the patron influence over the PM's bloc that comes from
   patrons who favour such moves (stance > 0), weighted by each patron's current
@@ -17,7 +17,9 @@ bloc ``r`` with probability ``1 - exp(-h_r)``,
 * ``weakness_r = 1 - min(1, strength_r / strength of the PM's camp)``, by seats
   unless the engine passes ``rival_strength`` (e.g. armed strength);
 * ``rivalry_r = 1 - overlap`` of the community bases (``same_community_factor``
-  at least), ``exposure_r`` from the bloc config (Kurdish leaders sit in the KRG).
+  at least), ``exposure_r`` from the bloc config (Kurdish leaders sit in the KRG);
+* ``threat_r``: the rival's seats over the largest rival's (outside the PM's sect) -- a
+  PM moves against leaders worth removing, not against every small partner.
 
 An event removes part of the target's army command and portfolios, hands them
 to the PM's bloc, and lowers the target community's representation; the engine
@@ -78,6 +80,9 @@ def marginalization_hazard(
     pm_base = np.array([cfg.bloc_base(pm)[c] for c in COMMUNITIES])
     pm_sect = cfg.bloc(pm).sect
     camp = sum(seats.get(b, 0) for b in government.coalition if cfg.bloc(b).sect == pm_sect) or seats.get(pm, 0)
+    rivals = [b for b in government.coalition if b != pm and cfg.bloc(b).sect != pm_sect]
+    biggest_rival = max((seats.get(b, 0) for b in rivals), default=0) or max(
+        (seats.get(b, 0) for b in government.coalition if b != pm), default=1)
     out: dict[str, float] = {}
     for b in government.coalition:
         if b == pm:
@@ -95,12 +100,14 @@ def marginalization_hazard(
             weakness = 1.0 - min(1.0, seats.get(b, 0) / camp) if camp > 0 else 0.0
         spec = cfg.bloc(b)
         exposure = float(spec.exposure.value) if spec.exposure is not None else 1.0
+        threat = min(1.0, seats.get(b, 0) / biggest_rival) if biggest_rival > 0 else 0.0
         h = (
             float(mr.base_rate.value)
             * math.exp(float(mr.backing_coef.value) * backing - float(mr.restraint_coef.value) * restraint
                        + float(mr.weakness_coef.value) * weakness)
             * rivalry
             * exposure
+            * threat
         )
         out[b] = 1.0 - math.exp(-h)
     return out
