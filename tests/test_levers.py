@@ -44,10 +44,14 @@ def test_us_staying_deters_militias_and_keeps_iran_out():
     # is also an occupation that costs the state legitimacy among Sunni Arabs
     d_mil = _paired("iraq-2010+us-stays", (), _militia)
     d_iran = _paired("iraq-2010+us-stays", (), lambda r: r.summary["patron_influence_final"]["iran"])
-    d_leg = _paired("iraq-2010+us-stays", (), lambda r: r.summary["legitimacy_final"]["sunni"])
+    # Sunni Arab legitimacy of the state after December 2011 (month 18 on), while US troops would stay
+    d_leg = _paired("iraq-2010+us-stays", (), lambda r: float(np.mean(r.world.record.nat[18:, r.world.record.ni["legitimacy_sunni"]])))
+    # while its troops remain, the US restrains the governing bloc from moving against rivals
+    d_marg = _paired("iraq-2010+us-stays", (), lambda r: len(r.summary["marginalization_events"]))
     assert d_mil.mean() < 0 and (d_mil < 0).sum() >= 3
     assert d_iran.mean() < 0 and (d_iran < 0).sum() >= 3
     assert d_leg.mean() < 0 and (d_leg < 0).sum() >= 3
+    assert d_marg.sum() < 0 and (d_marg <= 0).all()
 
 
 @pytest.mark.slow

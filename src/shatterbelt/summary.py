@@ -99,4 +99,6 @@ def build_summary(w: World, events: pa.Table, seed: int) -> dict[str, Any]:
         "vacuum_days_by_term": list(w.vacuum_days_by_term),
         "vacuum_months_total": int(nat[:, ni["vacuum"]].sum()),
         "marginalization_events": list(w.marginalization_events),
+        "seats_by_election": dict(w.seats_by_election),
+        "seats_2014": next((v for k, v in w.seats_by_election.items() if k.startswith("2014")), None),
     }

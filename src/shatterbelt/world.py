@@ -355,6 +355,8 @@ class World:
         self.vacuum_days_by_term: list[int] = []
         self.pm_by_term: list[dict[str, Any]] = []
         self.excluded = np.zeros(B, bool)
+        self.excl_penalty = np.zeros(C)  # legitimacy lost by each community to marginalization events
+        self.seats_by_election: dict[str, dict[str, int]] = {}
         self.representation = np.ones(C)
         # economy
         self.revenue = 0.0

@@ -10,7 +10,8 @@ L[r, c] = clip(base + w_rep (rep_c - 1) + w_serv (services_r - services_ref)
 * occupation_r = foreign troops per 1,000 residents / occupation_ref, capped at 1,
   weighted by each community's aversion to the occupation;
 * vacuum = min(1, months without a formed government / 12) (S6);
-* excluded_c = 1 if an entity of c's was marginalized (politics layer).
+* excluded_c = the seat share of c's entities excluded outright (none in the default scenarios),
+  and a lasting penalty for every marginalization event against an entity of c (politics layer).
 
 A weighted sum clipped to [0, 1] is the brief's starting point; the weights are
 assumptions with ranges, documented in docs/ODD.md.
@@ -63,6 +64,7 @@ class Legitimacy(Module):
             - p["w_occ"] * self.aversion[None, :] * occupation[:, None]
             - p["w_vac"] * vac
             - p["w_excl"] * excl[None, :]
+            - w.excl_penalty[None, :]
         )
         L = np.clip(L, 0.0, 1.0)
         w.L = L if first else w.L + p["adapt"] * (L - w.L)

@@ -25,6 +25,10 @@ from .base import Module
 def representation(world: World) -> np.ndarray:
     """Power share / population share per community, capped at 1."""
     g = world.gov
+    if g.portfolio.sum() <= 1e-12 and g.command.sum() <= 1e-12:
+        # a technocratic (non-sectarian) state apportions nothing to entities: no community
+        # is under-represented by apportionment
+        return np.ones(world.C)
     live = ~world.excluded
     power = 0.5 * (g.portfolio * live) @ world.bloc_comm + 0.5 * (g.command * live) @ world.bloc_comm
     pop = world.census().alive_rc().sum(0).astype(np.float64)

@@ -160,11 +160,44 @@ def _first_error(exc: ValidationError, raw: dict[str, Any]) -> str:
 
 def validate_dict(raw: dict[str, Any], label: str) -> Scenario:
     """Validate a raw scenario dict (after overlays); fill module parameter defaults."""
-    raw = _fill_parameters(raw, label)
+    raw = _fill_parameters(_expand_politics(raw, label), label)
     try:
-        return Scenario.model_validate(raw)
+        sc = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(f"scenario '{label}': {_first_error(exc, raw)}") from None
+    if sc.politics is not None:
+        from ..politics.config import politics_from_dict
+
+        try:
+            cfg = politics_from_dict(sc.politics, "politics")
+        except ScenarioError as exc:
+            raise ScenarioError(f"scenario '{label}': {exc}") from None
+        blocs = {b.id for b in sc.blocs}
+        for i, b in enumerate(cfg.bloc_ids()):
+            if b not in blocs:
+                raise ScenarioError(f"scenario '{label}': politics.blocs[{i}]: '{b}' is not one of the scenario's blocs")
+    return sc
+
+
+def _expand_politics(raw: dict[str, Any], label: str) -> dict[str, Any]:
+    """Replace ``politics: <name>`` by the named configuration, so every politics parameter
+    is part of the resolved scenario (visible to ``params``, ``--set`` and ensembles)."""
+    pol = raw.get("politics")
+    if pol is None or isinstance(pol, dict) and "use" not in pol:
+        return raw
+    from ..politics.config import _apply_defaults, resolve_politics
+
+    name = pol if isinstance(pol, str) else pol.get("use")
+    if not isinstance(name, str):
+        raise ScenarioError(f"scenario '{label}': politics: expected a configuration name or a mapping")
+    try:
+        data, _ = resolve_politics(name)
+        data = _apply_defaults(data, "politics")
+    except ScenarioError as exc:
+        raise ScenarioError(f"scenario '{label}': politics: {exc}") from None
+    raw = dict(raw)
+    raw["politics"] = copy.deepcopy(dict(data))
+    return raw
 
 
 def _fill_parameters(raw: dict[str, Any], label: str) -> dict[str, Any]:
@@ -278,7 +311,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | None) -> dict[st
     if not overrides:
         return raw
     raw = copy.deepcopy(raw)
-    raw = _fill_parameters(raw, raw.get("name", "scenario"))
+    raw = _fill_parameters(_expand_politics(raw, raw.get("name", "scenario")), raw.get("name", "scenario"))
     for ov in overrides:
         if "=" not in ov:
             raise ScenarioError(f"--set {ov}: expected path=value")

@@ -48,6 +48,9 @@ def collect_params(sc: Scenario) -> list[dict[str, Any]]:
 
     data = sc.model_dump(mode="json", exclude_none=True)
     data.pop("timeline", None)
+    if isinstance(data.get("politics"), dict):
+        # documented outcomes are observations to compare with, not parameters
+        data["politics"].pop("documented", None)
     walk(data, "")
     return out
 

@@ -410,7 +410,10 @@ class Scenario(Strict):
     parameters: dict[str, dict[str, Param]] = Field(
         default_factory=dict, description="module -> parameter -> Param (defaults come from each module)"
     )
-    politics: dict[str, Any] | None = Field(None, description="optional politics-layer configuration")
+    politics: dict[str, Any] | None = Field(
+        None,
+        description="politics-layer configuration (endogenous elections and formation); a built-in name is expanded at load",
+    )
     sources: dict[str, str] = Field(default_factory=dict, description="short key -> full citation")
 
     # ----------------------------------------------------------- cross references
