@@ -365,7 +365,7 @@ def apply_variant(raw: dict[str, Any], var: dict[str, Any], name: str) -> dict[s
     for k, v in (var.get("replace") or {}).items():
         raw[k] = v
     if var.get("set"):
-        raw = _fill_parameters(raw, raw["name"])
+        raw = _fill_parameters(_expand_politics(raw, raw["name"]), raw["name"])
         for path, value in var["set"].items():
             set_path(raw, path, value, origin=f"variant {name}")
     return raw
