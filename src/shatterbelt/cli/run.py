@@ -73,6 +73,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         json_: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
         quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+        params: Annotated[
+            Path | None, typer.Option("--params", help="parameter overlay YAML (e.g. from calibrate), before --set")
+        ] = None,
     ) -> None:
         """Run a scenario month by month over every person (at --scale) and write its outputs."""
         from ..scenario.loader import load_scenario
@@ -81,7 +84,12 @@ def register(app: typer.Typer) -> None:
         _check_scale(scale)
         if seed < 0:
             raise UsageError(f"--seed: must be >= 0, got {seed}")
-        sc = load_scenario(scenario, set_ or [])
+        if params is not None:
+            from ..experiments.overlay import load_with_overlay
+
+            sc = load_with_overlay(scenario, params, set_ or [])
+        else:
+            sc = load_scenario(scenario, set_ or [])
         out_dir = out or Path("out") / f"{sc.name.replace('+', '_')}-seed{seed}"
         t0 = time.perf_counter()
         sim = Simulation(sc, scale=scale, seed=seed, until=until)
