@@ -19,6 +19,18 @@ def group_rank_select(groups: np.ndarray, u: np.ndarray, k_per_group: np.ndarray
     """
     if groups.size == 0:
         return np.zeros(0, np.int64)
+    if groups.size > _PREFILTER_MIN and groups.min() >= 0 and not np.isnan(u).any():
+        # keep, in each group, only the values up to its k-th smallest (ties included), then rank
+        # those: the same positions as ranking everyone, without sorting millions of candidates
+        keep = _group_prefilter(groups, u, k_per_group)
+        if keep.size < groups.size:
+            return keep[_rank_select(groups[keep], u[keep], k_per_group)]
+    return _rank_select(groups, u, k_per_group)
+
+
+def _rank_select(groups: np.ndarray, u: np.ndarray, k_per_group: np.ndarray) -> np.ndarray:
+    if groups.size == 0:
+        return np.zeros(0, np.int64)
     order = np.lexsort((np.arange(groups.size), u, groups))
     g_sorted = groups[order]
     # rank within group
@@ -27,6 +39,37 @@ def group_rank_select(groups: np.ndarray, u: np.ndarray, k_per_group: np.ndarray
     rank = np.arange(g_sorted.size) - np.repeat(starts, run_len)
     keep = rank < k_per_group[g_sorted]
     return np.sort(order[keep])
+
+
+_PREFILTER_MIN = 200_000
+
+
+def _group_prefilter(groups: np.ndarray, u: np.ndarray, k_per_group: np.ndarray) -> np.ndarray:
+    """Sorted positions whose ``u`` is at most the ``k[g]``-th smallest of its group (all of a small group)."""
+    keep = []
+    for g in np.flatnonzero(np.bincount(groups)):
+        k = int(k_per_group[g])
+        if k <= 0:
+            continue
+        idx = np.flatnonzero(groups == g)
+        if k < idx.size:
+            ug = u[idx]
+            kth = np.partition(ug, k - 1)[k - 1]
+            idx = idx[ug <= kth]
+        keep.append(idx)
+    return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
+
+
+def smallest_sorted(u: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` smallest ``u`` in (value, position) order: ``np.argsort(u, kind="stable")[:k]``
+    without sorting everything."""
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    if k >= u.size:
+        return np.argsort(u, kind="stable")
+    kth = np.partition(u, k - 1)[k - 1]
+    cand = np.flatnonzero(u <= kth)
+    return cand[np.argsort(u[cand], kind="stable")][:k]
 
 
 def select_in_cells(
@@ -60,6 +103,28 @@ def select_in_cells(
     short = kept_per_cell < k_per_cell
     pre |= short[cells]
     cand, cells, u = cand[pre], cells[pre], u[pre]
+    pos = group_rank_select(cells, u, k_per_cell.astype(np.int64))
+    return cand[pos]
+
+
+def select_in_cells_scan(scan: callable, k_per_cell: np.ndarray, n_per_cell: np.ndarray) -> np.ndarray:
+    """:func:`select_in_cells` where the candidates are found by ``scan(need, q)``.
+
+    ``scan`` returns ``(agents, cells, uniforms)``, sorted by agent, of every candidate in a
+    cell with ``need[cell]`` whose uniform is below ``q[cell]`` (a numba kernel does this in
+    one pass over the people).  Cells left short by the pre-filter are scanned again in
+    full (``q = 2``), so the selected set is the one a full sort would give.
+    """
+    need = k_per_cell > 0
+    if not need.any():
+        return np.zeros(0, np.int64)
+    k = k_per_cell.astype(np.float64)
+    n = np.maximum(n_per_cell.astype(np.float64), 1.0)
+    q = np.minimum(1.0, (k + 6.0 * np.sqrt(k) + 16.0) / n)
+    cand, cells, u = scan(need, q)
+    short = need & (np.bincount(cells, minlength=k_per_cell.size) < k_per_cell)
+    if short.any():
+        cand, cells, u = scan(need, np.where(short, 2.0, q))
     pos = group_rank_select(cells, u, k_per_cell.astype(np.int64))
     return cand[pos]
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _fast
 from .modules import PROCESS, politics_module_for
 from .scenario.schema import Scenario
 from .world import World
@@ -58,7 +59,9 @@ class Simulation:
     >>> res = Simulation(load_scenario("iraq-2010"), scale=0.001, seed=1).run()  # doctest: +SKIP
     """
 
-    def __init__(self, scenario: Scenario, scale: float = 0.01, seed: int = 0, until: str | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, scale: float = 0.01, seed: int = 0, until: str | None = None, backend: str | None = None
+    ) -> None:
         from .errors import UsageError
 
         if not (0.0 < scale <= 1.0):
@@ -77,7 +80,8 @@ class Simulation:
         self.scale = float(scale)
         self.seed = int(seed)
         t0 = time.perf_counter()
-        self.world = World(scenario, self.scale, self.seed)
+        # backend: "numba", "numpy" or "auto" (default: $SHATTERBELT_BACKEND, else auto); results are identical
+        self.world = World(scenario, self.scale, self.seed, backend=backend)
         classes = [politics_module_for(scenario) if c.name == "politics" else c for c in PROCESS]
         self.modules = [cls(self.world) for cls in classes]
         for m in self.modules:
@@ -104,7 +108,7 @@ class Simulation:
         w = self.world
         t = self.t
         w.new_month_log()
-        w.people.timer += 1
+        _fast.add_one(w.use_numba, w.people.timer)
         for m in self.modules:
             t0 = time.perf_counter()
             m.step(t)
@@ -142,9 +146,11 @@ class Simulation:
         return Result(self.scenario, self.seed, self.scale, w, panel, events, summary, dict(self.timings))
 
 
-def run(scenario: Scenario, scale: float = 0.01, seed: int = 0, until: str | None = None) -> Result:
+def run(
+    scenario: Scenario, scale: float = 0.01, seed: int = 0, until: str | None = None, backend: str | None = None
+) -> Result:
     """Convenience: ``Simulation(...).run()``."""
-    return Simulation(scenario, scale=scale, seed=seed, until=until).run()
+    return Simulation(scenario, scale=scale, seed=seed, until=until, backend=backend).run()
 
 
 __all__ = ["Simulation", "Result", "run", "np"]

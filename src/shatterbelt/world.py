@@ -10,12 +10,16 @@ cached until someone changes them) gives every count the mechanisms need.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .kernels import hop_distances
+from . import _fast
+from .kernels import hop_distances, smallest_sorted
 from .population import (
     CIV,
     DEAD,
@@ -31,6 +35,7 @@ from .rng import Streams
 from .scenario.schema import ActorKind, Scenario
 
 KIND_CODES = {k: i for i, k in enumerate(ActorKind)}
+_CHECK_CENSUS = os.environ.get("SHATTERBELT_CHECK_CENSUS", "").strip().lower() not in ("", "0", "false", "no")
 MOTIVES = ("grievance", "fear", "pay", "legitimacy", "ideology")
 
 
@@ -125,10 +130,13 @@ class MonthLog:
 class World:
     """Everything a run knows: static indices and parameters, people, and dynamic state."""
 
-    def __init__(self, scenario: Scenario, scale: float, seed: int) -> None:
+    def __init__(self, scenario: Scenario, scale: float, seed: int, backend: str | None = None) -> None:
         if not (0 < scale <= 1):
             raise ValueError("scale must be in (0, 1]")
         self.sc = scenario
+        # per-person passes: numba kernels or NumPy (identical results); resolved once N is known
+        self.backend_requested = backend or os.environ.get("SHATTERBELT_BACKEND", "auto")
+        self.use_numba = False
         self.scale = float(scale)
         self.w = 1.0 / self.scale
         self.seed = int(seed)
@@ -162,11 +170,14 @@ class World:
         self._static_actors()
         self._static_blocs_patrons()
         self._dynamic_state()
-        self.people = self._create_people()
+        self._counts: np.ndarray | None = None  # live census counts, kept exact by :meth:`changing`
+        self._new_fighters: list[np.ndarray] = []
         self.fighter_idx = np.zeros(0, np.int64)
+        self._census: Census | None = None
+        self.people = self._create_people()
         self.t_done = 0
         self.rounding_var = 0.0
-        self._census: Census | None = None
+        self.touched()
         self.new_month_log()
 
     # ------------------------------------------------------------------ static
@@ -435,17 +446,21 @@ class World:
         starts, total = build_blocks(counts)
         self.block_start = starts
         N = int(total[0])
+        self.use_numba = _fast.backend_for(self.backend_requested, N)
+        nb = self.use_numba
         ppl = People.allocate(N)
-        flat = counts.reshape(-1)
-        cell = np.repeat(np.arange(R * C), flat)
-        ppl.region[:] = (cell // C).astype(np.int8)
+        # agents are laid out by (region, community) blocks: fill each block (no N-sized temporaries)
+        for r in range(R):
+            for c in range(C):
+                s = int(starts[r, c])
+                e = s + int(counts[r, c])
+                ppl.region[s:e] = r
+                ppl.community[s:e] = c
         ppl.origin[:] = ppl.region
-        ppl.community[:] = (cell % C).astype(np.int8)
-        idx = np.arange(N)
         fa = float(sc.population.fighting_age_share.value)
-        ppl.fighting_age[:] = self.rng.agent_uniforms("init.fighting_age", 0, idx) < fa
-        ppl.hardship[:] = self.rng.agent_uniforms("init.hardship", 0, idx).astype(np.float32)
-        ppl.risk[:] = self.rng.agent_uniforms("init.risk", 0, idx).astype(np.float32)
+        ppl.fighting_age[:] = _fast.uniforms_all_below(nb, self.rng.key("init.fighting_age", 0), N, fa)
+        ppl.hardship[:] = _fast.uniforms_all_f32(nb, self.rng.key("init.hardship", 0), N)
+        ppl.risk[:] = _fast.uniforms_all_f32(nb, self.rng.key("init.risk", 0), N)
         self._init_displaced(ppl, counts)
         self._init_fighters(ppl, counts)
         return ppl
@@ -464,9 +479,12 @@ class World:
         weight = counts * mixed[:, None]
         p = np.where(counts > 0, n_disp * weight / max(weight.sum(), 1e-12) / np.maximum(counts, 1), 0.0)
         p = np.clip(p, 0, 0.9)
-        u = self.rng.agent_uniforms("init.displaced", 0, np.arange(ppl.n))
-        cell = ppl.region.astype(np.int64) * self.C + ppl.community
-        ppl.displaced[:] = u < p.reshape(-1)[cell]
+        # people are still in their (region, community) blocks: one threshold per block
+        key = self.rng.key("init.displaced", 0)
+        for r, c in zip(*np.nonzero(p > 0), strict=True):
+            s = int(self.block_start[r, c])
+            e = s + int(counts[r, c])
+            ppl.displaced[s:e] = _fast.agent_uniforms(self.use_numba, key, np.arange(s, e)) < p[r, c]
         hard = float(self.sc.population.displaced_hardship.value)
         ppl.hardship[ppl.displaced] = np.minimum(1.0, ppl.hardship[ppl.displaced] + hard)
 
@@ -506,7 +524,7 @@ class World:
         if over.any():
             f = np.where(over, cap / np.maximum(tot, 1), 1.0)
             want = np.floor(want * f[None]).astype(np.int64)
-        u_all = self.rng.agent_uniforms("init.fighters", 0, np.arange(ppl.n))
+        key = self.rng.key("init.fighters", 0)
         for r in range(R):
             for c in range(C):
                 k = want[:, r, c]
@@ -516,7 +534,8 @@ class World:
                 e = s + counts[r, c]
                 blk = np.arange(s, e)
                 elig = blk[ppl.fighting_age[s:e]]
-                order = elig[np.argsort(u_all[elig], kind="stable")]
+                # the k.sum() smallest uniforms in (uniform, index) order: a stable argsort's first entries
+                order = elig[smallest_sorted(_fast.agent_uniforms(self.use_numba, key, elig), int(k.sum()))]
                 pos = 0
                 for a in np.flatnonzero(k):
                     sel = order[pos : pos + k[a]]
@@ -572,27 +591,104 @@ class World:
         ppl.allegiance[idx] = np.where(has, who, -1).astype(np.int8)
 
     def census(self) -> Census:
-        """Counts by status x actor x region x community x fighting age x displaced (cached)."""
+        """Counts by status x actor x region x community x fighting age x displaced (cached).
+
+        The counts are kept exact as people change (:meth:`changing`), so a census is a
+        copy of a few thousand integers, not a pass over the people; only after
+        :meth:`touched` (a change made without :meth:`changing`) are they recounted.  The
+        snapshot (and ``fighter_idx``) is refreshed at the first call after
+        :meth:`changed` or :meth:`touched`, as a recount would be.
+        """
         if self._census is None:
             p = self.people
             A1, R, C = self.A + 1, self.R, self.C
-            key = p.status.astype(np.int64) * A1 + (p.actor.astype(np.int64) + 1)
-            key *= R
-            key += p.region
-            key *= C
-            key += p.community
-            key *= 2
-            key += p.fighting_age
-            key *= 2
-            key += p.displaced
-            t = np.bincount(key, minlength=4 * A1 * R * C * 4).reshape(4, A1, R, C, 2, 2)
-            self._census = Census(t, self.w)
-            self.fighter_idx = np.flatnonzero(p.status == FIGHTER)
+            if self._counts is None:
+                self._counts = _fast.census_counts(self.use_numba, p, A1, R, C)
+                self.fighter_idx = _fast.where_eq(self.use_numba, p.status, FIGHTER)
+                self._new_fighters = []
+            else:
+                self._refresh_fighter_idx()
+                if _CHECK_CENSUS:
+                    self._check_census()
+            self._census = Census(self._counts.reshape(4, A1, R, C, 2, 2).copy(), self.w)
         return self._census
 
+    def live_count(self, status: int) -> int | None:
+        """Agents with ``status`` now, from the maintained counts (None after :meth:`touched`)."""
+        if self._counts is None:
+            return None
+        return int(self._counts.reshape(4, -1)[status].sum())
+
+    def scratch8(self) -> np.ndarray:
+        """A preallocated int8 per person for the kernels' intermediate flags (allocated once)."""
+        if getattr(self, "_scratch", None) is None:
+            n = self.people.n
+            self._scratch = np.zeros((n + 7) // 8 * 8, np.int8)  # padded to whole uint64 words, tail stays 0
+        return self._scratch[: self.people.n]
+
+    def flagged(self, bit: int) -> np.ndarray:
+        """Sorted agents whose scratch flag has ``bit`` (after a kernel wrote the flags)."""
+        self.scratch8()
+        return _fast._kernels().compact_flags(self._scratch.view(np.uint64), self.people.n, np.uint8(bit))
+
     def touched(self) -> None:
-        """Mark people as changed: the next census recounts."""
+        """Mark people as changed in any way: the next census recounts everyone."""
         self._census = None
+        self._counts = None
+        self._new_fighters = []
+
+    def changed(self) -> None:
+        """Mark people as changed through :meth:`changing`: the next census takes a new snapshot."""
+        self._census = None
+
+    @contextmanager
+    def changing(self, idx: np.ndarray) -> Iterator[None]:
+        """Wrap a change of the status, actor, region or displaced flag of agents ``idx`` (no duplicates).
+
+        Their census cells are taken out before and put back after the change, so the
+        counts stay exact at a cost proportional to ``idx``; new fighters are noted for
+        ``fighter_idx``.  Call :meth:`changed` when the module is done.
+        """
+        live = self._counts is not None and len(idx) > 0
+        if live:
+            self._counts -= np.bincount(self._census_keys(idx), minlength=self._counts.size)
+        yield
+        if live and self._counts is not None:
+            self._counts += np.bincount(self._census_keys(idx), minlength=self._counts.size)
+            f = idx[self.people.status[idx] == FIGHTER]
+            if f.size:
+                self._new_fighters.append(np.asarray(f, np.int64))
+
+    def _census_keys(self, idx: np.ndarray) -> np.ndarray:
+        p = self.people
+        key = p.status[idx].astype(np.int64) * (self.A + 1) + (p.actor[idx].astype(np.int64) + 1)
+        key = (key * self.R + p.region[idx]) * self.C + p.community[idx]
+        return (key * 2 + p.fighting_age[idx]) * 2 + p.displaced[idx]
+
+    def _refresh_fighter_idx(self) -> None:
+        """``fighter_idx`` = sorted indices of fighters now: the last ones still fighting plus new ones."""
+        st = self.people.status
+        old = self.fighter_idx
+        kept = old[st[old] == FIGHTER]
+        if self._new_fighters:
+            new = np.unique(np.concatenate(self._new_fighters))
+            new = new[st[new] == FIGHTER]
+            pos = np.searchsorted(kept, new)
+            dup = np.zeros(new.size, bool)
+            if kept.size:
+                dup = kept[np.minimum(pos, kept.size - 1)] == new
+            kept = np.insert(kept, pos[~dup], new[~dup])
+            self._new_fighters = []
+        self.fighter_idx = kept
+
+    def _check_census(self) -> None:
+        """Debug (``SHATTERBELT_CHECK_CENSUS=1``): the maintained counts equal a full recount."""
+        p = self.people
+        full = _fast.census_counts(False, p, self.A + 1, self.R, self.C)
+        if not np.array_equal(full, self._counts):
+            raise AssertionError("census: maintained counts differ from a recount (a change bypassed World.changing)")
+        if not np.array_equal(self.fighter_idx, np.flatnonzero(p.status == FIGHTER)):
+            raise AssertionError("census: fighter_idx differs from the fighters")
 
     def new_month_log(self) -> None:
         R, C, A = self.R, self.C, self.A
@@ -621,7 +717,7 @@ class World:
             return
         u = self.rng.agent_uniforms("state.turnover", self.gov.term, idx)
         self.draw_allegiance(ppl, idx[u < turnover], month=1000 + self.gov.term)
-        self.touched()
+        self.changed()  # allegiance is not in the census
 
     def gen(self, name: str, t: int) -> np.random.Generator:
         """The aggregate-level random generator of decision ``name`` in month ``t``."""

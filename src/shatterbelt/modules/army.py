@@ -89,11 +89,12 @@ class ArmyCohesion(Module):
         u = w.rng.agent_uniforms("army.desert", t, fidx)
         go = alive & hit[fr] & (u < share)
         sel = fidx[go]
-        ppl.status[sel] = CIV
-        ppl.actor[sel] = NO_ACTOR
-        ppl.allegiance[sel] = -1
-        ppl.region[sel] = ppl.origin[sel]
-        ppl.timer[sel] = 0
+        with w.changing(sel):
+            ppl.status[sel] = CIV
+            ppl.actor[sel] = NO_ACTOR
+            ppl.allegiance[sel] = -1
+            ppl.region[sel] = ppl.origin[sel]
+            ppl.timer[sel] = 0
         deserters = np.bincount(fr[go], minlength=w.R) * w.w
         w.log.leavers_a += np.bincount(fa[go], minlength=w.A) * w.w
         for r in np.flatnonzero(hit):
@@ -103,7 +104,7 @@ class ArmyCohesion(Module):
             if cand.size:
                 taker = cand[np.argmax(S[cand, r])]
                 w.cash[taker] += deserters[r] * p["materiel_per_soldier"]
-        w.touched()
+        w.changed()
 
     def _politicization(self) -> np.ndarray:
         """1 - Herfindahl of the groups soldiers answer to (the state, or one entity), per region."""

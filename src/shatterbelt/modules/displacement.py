@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _fast
 from ..population import CIV
 from ..scenario.params import Param
 from .base import Module
@@ -45,6 +46,16 @@ class Displacement(Module):
         prob = p["p_max"] * (1.0 - np.exp(-p["gain"] * minority ** p["kappa"] * exposure))
         dest = self._destinations(share, hostile_ctrl)
         prob[dest == np.arange(w.R)[:, None]] = 0.0
+        hard = float(w.sc.population.displaced_hardship.value)
+        if w.use_numba:
+            # one fused pass: who flees and who returns (a person who fled may return in the same month)
+            mv, back = self._moves_numba(t, prob, hostile_ctrl)
+            if mv.size:
+                self._flee(mv, dest, hard)
+            if back.size:
+                self._return(back)
+            w.changed()
+            return
         # leaving
         if prob.max() > 0:
             cell = ppl.region.astype(np.int64) * w.C + ppl.community
@@ -54,27 +65,54 @@ class Displacement(Module):
                 pc = prob.reshape(-1)[cell[cand]]
                 mv = cand[u < pc]
                 if mv.size:
-                    r0 = ppl.region[mv].astype(np.int64)
-                    c0 = ppl.community[mv].astype(np.int64)
-                    np.add.at(w.log.displaced_new_rc, (r0, c0), w.w)
-                    ppl.region[mv] = dest[r0, c0].astype(np.int8)
-                    ppl.displaced[mv] = True
-                    hard = float(w.sc.population.displaced_hardship.value)
-                    ppl.hardship[mv] = np.minimum(1.0, ppl.hardship[mv] + hard).astype(np.float32)
+                    self._flee(mv, dest, hard)
         # returning
         if p["return_rate"] > 0:
             d = np.flatnonzero(ppl.displaced & (ppl.status == CIV))
             if d.size:
-                o = ppl.origin[d].astype(np.int64)
-                c = ppl.community[d].astype(np.int64)
-                safe = (1.0 - w.fear[o, c]) * (w.control[0][o] > 0.5) * (hostile_ctrl[o, c] < 0.1)
                 u = w.rng.agent_uniforms("displacement.return", t, d)
-                back = d[u < p["return_rate"] * safe]
+                back = d[u < self._return_threshold(hostile_ctrl)[ppl.origin[d].astype(np.int64), ppl.community[d].astype(np.int64)]]
                 if back.size:
-                    np.add.at(w.log.returned_rc, (ppl.origin[back].astype(np.int64), ppl.community[back].astype(np.int64)), w.w)
-                    ppl.region[back] = ppl.origin[back]
-                    ppl.displaced[back] = False
-        w.touched()
+                    self._return(back)
+        w.changed()
+
+    def _return_threshold(self, hostile_ctrl: np.ndarray) -> np.ndarray:
+        """thr[o, c]: the displaced of community c from o go home when their uniform is below it."""
+        w, p = self.world, self.p
+        safe = (1.0 - w.fear) * (w.control[0][:, None] > 0.5) * (hostile_ctrl < 0.1)
+        return p["return_rate"] * safe
+
+    def _flee(self, mv: np.ndarray, dest: np.ndarray, hard: float) -> None:
+        w = self.world
+        ppl = w.people
+        r0 = ppl.region[mv].astype(np.int64)
+        c0 = ppl.community[mv].astype(np.int64)
+        np.add.at(w.log.displaced_new_rc, (r0, c0), w.w)
+        with w.changing(mv):
+            ppl.region[mv] = dest[r0, c0].astype(np.int8)
+            ppl.displaced[mv] = True
+        ppl.hardship[mv] = np.minimum(1.0, ppl.hardship[mv] + hard).astype(np.float32)
+
+    def _return(self, back: np.ndarray) -> None:
+        w = self.world
+        ppl = w.people
+        np.add.at(w.log.returned_rc, (ppl.origin[back].astype(np.int64), ppl.community[back].astype(np.int64)), w.w)
+        with w.changing(back):
+            ppl.region[back] = ppl.origin[back]
+            ppl.displaced[back] = False
+
+    def _moves_numba(self, t: int, prob: np.ndarray, hostile_ctrl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w, p = self.world, self.p
+        ppl = w.people
+        nb = _fast._kernels()
+        do_ret = p["return_rate"] > 0
+        thr = np.ascontiguousarray(self._return_threshold(hostile_ctrl)) if do_ret else np.zeros((w.R, w.C))
+        nb.displace(
+            ppl.status, ppl.region, ppl.community, ppl.origin, ppl.displaced, w.C,
+            _fast.threshold_bits(prob.reshape(-1)), np.uint64(w.rng.key("displacement.flee", t)),
+            thr, bool(do_ret), np.uint64(w.rng.key("displacement.return", t)), w.scratch8(),
+        )
+        return w.flagged(1), w.flagged(2)
 
     def _hostile_control(self) -> np.ndarray:
         """Control share in r of entities whose actors are hostile to community c (R x C)."""

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _fast
 from ..kernels import group_rank_select
 from ..population import CIV, FIGHTER, NO_ACTOR
+from ..rng import uniforms
 from ..scenario.params import Param
 from ..world import MOTIVES
 from .base import Module
@@ -94,21 +96,31 @@ class Mobilization(Module):
         for a in np.flatnonzero(w.has_agents):
             ok_comm = w.open_recruit[a] | (w.actor_comm[a] >= minshare)
             home = ppl.origin if w.is_state[a] else ppl.region
-            cand = np.flatnonzero(
-                ppl.fighting_age
-                & ((ppl.status == CIV) | ((ppl.status == FIGHTER) & (ppl.actor == a)))
-                & w.present[a][home.astype(np.int64)]
-                & ok_comm[ppl.community.astype(np.int64)]
-            )
-            if cand.size == 0:
-                continue
-            r = home[cand].astype(np.int64)
-            c = ppl.community[cand].astype(np.int64)
-            L = w.L[r, c]
-            net = (
-                M[a, G_] * ppl.hardship[cand] * (1.0 - L) + M[a, F_] * w.fear[r, c] + M[a, L_] * L
-                + base[a, r] - ppl.risk[cand] * w.risk[a, r]
-            )
+            if w.use_numba:
+                cand, r, net = _fast._kernels().init_candidates(
+                    ppl.fighting_age, ppl.status, ppl.actor, home, ppl.community, ppl.hardship, ppl.risk, a,
+                    np.ascontiguousarray(w.present[a]), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(w.L),
+                    np.ascontiguousarray(w.fear), np.ascontiguousarray(base[a]), np.ascontiguousarray(w.risk[a]),
+                    w.scratch8(),
+                )
+                if cand.size == 0:
+                    continue
+            else:
+                cand = np.flatnonzero(
+                    ppl.fighting_age
+                    & ((ppl.status == CIV) | ((ppl.status == FIGHTER) & (ppl.actor == a)))
+                    & w.present[a][home.astype(np.int64)]
+                    & ok_comm[ppl.community.astype(np.int64)]
+                )
+                if cand.size == 0:
+                    continue
+                r = home[cand].astype(np.int64)
+                c = ppl.community[cand].astype(np.int64)
+                L = w.L[r, c]
+                net = (
+                    M[a, G_] * ppl.hardship[cand] * (1.0 - L) + M[a, F_] * w.fear[r, c] + M[a, L_] * L
+                    + base[a, r] - ppl.risk[cand] * w.risk[a, r]
+                )
             if not given[a]:
                 n_members = int(((ppl.status[cand] == FIGHTER)).sum())
                 n_pool = int(min(cand.size, max(1, round(p["pool_ratio"] * max(n_members, 1)))))
@@ -145,28 +157,66 @@ class Mobilization(Module):
         vac = np.maximum(0.0, w.capacity * w.scale - fighters_a)  # agents
         can = w.has_agents & (vac > 0.0)
         # ------------------------------------------------ joining
-        idx = np.flatnonzero(ppl.fighting_age & (ppl.status == CIV))
-        best, best_net = self._best_actor(idx, const, can)
-        elig = best >= 0
-        E = np.bincount(best[elig], minlength=w.A).astype(np.float64)
-        prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
-        u = w.rng.agent_uniforms("mobilization.join", t, idx[elig])
-        join = u < prob[best[elig]]
-        rec = idx[elig][join]
-        ra = best[elig][join]
-        ppl.status[rec] = FIGHTER
-        ppl.actor[rec] = ra.astype(np.int8)
-        ppl.timer[rec] = 0
-        army_rec = rec[ra == w.army_i]
-        w.deploy_army(ppl, army_rec, t)
-        state_rec = rec[w.is_state[ra]]
-        w.draw_allegiance(ppl, state_rec, t)
+        key = w.rng.key("mobilization.join", t)
+        if w.use_numba:
+            # one fused pass for everyone's best actor (into a scratch byte per person), one for the draws
+            nb = _fast._kernels()
+            best8 = w.scratch8()
+            # the actors each (region, community) cell may join, in ascending order (as _best_actor tries them)
+            okc = w.open_recruit[:, None] | (w.actor_comm >= self.p["candidate_min_share"])  # A x C
+            ok = can[:, None, None] & w.present[:, :, None] & okc[:, None, :]  # A x R x C
+            cell_na = ok.sum(0).reshape(-1)
+            # per cell and recruiting actor: a, m_g, m_f F, m_l L, const[a, r], risk[a, r]
+            tab = np.zeros((w.R * w.C, max(1, int(cell_na.max())), 6))
+            for cell, acts in enumerate(ok.reshape(w.A, -1).T):
+                r, c = divmod(cell, w.C)
+                a_ok = np.flatnonzero(acts)
+                tab[cell, : a_ok.size] = np.stack(
+                    [a_ok, M[a_ok, G_], M[a_ok, F_] * w.fear[r, c], M[a_ok, L_] * w.L[r, c], const[a_ok, r], w.risk[a_ok, r]], 1
+                )
+            E = nb.mob_best(
+                ppl.region, ppl.community, ppl.status, ppl.fighting_age, ppl.hardship, ppl.risk, cell_na, tab,
+                self._hardship_floor(ok, const), w.C, np.ascontiguousarray(w.L), best8, w.A,
+            ).astype(np.float64)
+            prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
+            rec, ra = nb.mob_join(best8, np.uint64(key), prob)
+        else:
+            idx = np.flatnonzero(ppl.fighting_age & (ppl.status == CIV))
+            best, best_net = self._best_actor(idx, const, can)
+            elig = best >= 0
+            E = np.bincount(best[elig], minlength=w.A).astype(np.float64)
+            prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
+            u = uniforms(key, idx[elig])
+            join = u < prob[best[elig]]
+            rec = idx[elig][join]
+            ra = best[elig][join]
+        with w.changing(rec):
+            ppl.status[rec] = FIGHTER
+            ppl.actor[rec] = ra.astype(np.int8)
+            ppl.timer[rec] = 0
+            army_rec = rec[ra == w.army_i]
+            w.deploy_army(ppl, army_rec, t)
+            state_rec = rec[w.is_state[ra]]
+            w.draw_allegiance(ppl, state_rec, t)
         w.log.recruits_a += np.bincount(ra, minlength=w.A) * w.w
         self.eligible = E * w.w
 
         # ------------------------------------------------ leaving
         fidx = w.fighter_idx  # fighters before this month's recruits
-        if fidx.size:
+        if fidx.size and w.use_numba:
+            unpaid = w.unpaid_months >= p["unpaid_max"]
+            cap_agents = w.capacity * w.scale
+            excess = np.where(fighters_a > 0, np.maximum(0.0, fighters_a - cap_agents) / np.maximum(fighters_a, 1), 0.0)
+            gone, ga = _fast._kernels().mob_leave(
+                fidx, ppl.actor, ppl.region, ppl.origin, ppl.community, ppl.hardship, ppl.risk, w.is_state,
+                np.ascontiguousarray(M[:, G_]), np.ascontiguousarray(M[:, F_]), np.ascontiguousarray(M[:, L_]),
+                np.ascontiguousarray(w.L), np.ascontiguousarray(w.fear), np.ascontiguousarray(const),
+                np.ascontiguousarray(w.risk), -p["leave_margin"], p["leave_rate"],
+                np.where(unpaid, p["unpaid_leave"], 0.0), p["excess_leave"] * excess,
+                np.uint64(w.rng.key("mobilization.leave", t)),
+            )
+            self._leave(gone, ga)
+        elif fidx.size:
             a = ppl.actor[fidx].astype(np.int64)
             # state forces serve away from home: they judge the state (and fear) as their
             # community does at home, and weigh the risk where they serve
@@ -191,16 +241,43 @@ class Mobilization(Module):
             p_tot = 1.0 - (1.0 - p_leave) * (1.0 - p_unp) * (1.0 - p_exc)
             u = w.rng.agent_uniforms("mobilization.leave", t, fidx)
             go = u < p_tot
-            gone = fidx[go]
-            ga = a[go]
-            w.log.leavers_a += np.bincount(ga, minlength=w.A) * w.w
+            self._leave(fidx[go], a[go])
+        w.changed()
+
+    def _hardship_floor(self, ok: np.ndarray, const: np.ndarray) -> np.ndarray:
+        """hmin[r * C + c]: hardship at or below which no actor's net pull can be positive (a safe bound).
+
+        For actor a, net = m_g H (1 - L) + K - R risk with K = m_f F + m_l L + const[a, r] and
+        R risk >= 0 (risk is 1 - exp(-x), x >= 0), so net <= 0 whenever m_g H (1 - L) <= -K.
+        The bound keeps a margin of 1e-9 (absolute and relative) against rounding, which is
+        millions of times the error of the few floating-point operations involved; the skipped
+        people would have been given no actor by the exact rule too.
+        """
+        w = self.world
+        M = w.motivation
+        mg = M[:, G_, None, None]
+        one_l = (1.0 - w.L)[None]
+        K = M[:, F_, None, None] * w.fear[None] + M[:, L_, None, None] * w.L[None] + const[:, :, None]
+        K = K + np.maximum(0.0, -w.risk)[:, :, None]  # (never needed while risk >= 0)
+        margin = 1e-9 * (1.0 + np.abs(K) + np.abs(mg))
+        slope = mg * one_l
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thr = np.where(slope > 0, (-K - margin) / np.where(slope > 0, slope, 1.0), np.where(K + margin < 0, np.inf, -np.inf))
+        thr = thr - 1e-9 * (1.0 + np.abs(np.where(np.isfinite(thr), thr, 0.0)))
+        thr = np.where(ok, thr, np.inf)  # actors that cannot recruit there do not count
+        return np.ascontiguousarray(thr.min(0).reshape(-1))
+
+    def _leave(self, gone: np.ndarray, ga: np.ndarray) -> None:
+        w = self.world
+        ppl = w.people
+        w.log.leavers_a += np.bincount(ga, minlength=w.A) * w.w
+        with w.changing(gone):
             ppl.status[gone] = CIV
             ppl.actor[gone] = NO_ACTOR
             ppl.allegiance[gone] = -1
             ppl.timer[gone] = 0
             soldiers = gone[w.is_state[ga]]
             ppl.region[soldiers] = ppl.origin[soldiers]
-        w.touched()
 
     # ------------------------------------------------------------------
     def _presence(self, cen, S: np.ndarray) -> None:

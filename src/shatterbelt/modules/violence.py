@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import discrete_power_law, select_in_cells
+from .. import _fast
+from ..kernels import discrete_power_law, select_in_cells, select_in_cells_scan
 from ..population import CIV, DEAD, DETAINED, FIGHTER, NO_ACTOR, largest_remainder
-from ..rng import stochastic_round
+from ..rng import stochastic_round, uniforms
 from ..scenario.params import Param
 from ..scenario.schema import ActorKind
 from ..world import KIND_CODES
@@ -210,7 +211,7 @@ class Violence(Module):
             actor1=bt_a, actor2=bt_j, region=bt_r, fatalities=tgt_d + att_d, civ=np.zeros(bt_a.size, bool),
         )
         self._detain(t, S, gd, nd)
-        w.touched()
+        w.changed()
 
     # ------------------------------------------------------------------
     def _apply_civilians(self, t, want, cen, g) -> tuple[np.ndarray, np.ndarray]:
@@ -223,12 +224,24 @@ class Violence(Module):
         k = np.minimum(k, avail)
         if k.sum() == 0:
             return k, np.zeros_like(want)
-        cell = np.where(ppl.status == CIV, ppl.region.astype(np.int32) * w.C + ppl.community, -1)
-        sel = select_in_cells(
-            cell, k.reshape(-1), avail.reshape(-1), lambda i: w.rng.agent_uniforms("violence.kill", t, i)
-        )
-        ppl.status[sel] = DEAD
-        ppl.timer[sel] = 0
+        key = w.rng.key("violence.kill", t)
+        if w.use_numba:
+            # one fused pass: civilians of cells with deaths whose uniform passes the cell's pre-filter
+            nb = _fast._kernels()
+
+            def scan(need: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                qbits = _fast.threshold_bits(np.where(need, q, 0.0))
+                nb.civ_prefilter(ppl.status, ppl.region, ppl.community, w.C, qbits, np.uint64(key), w.scratch8())
+                idx = w.flagged(1)
+                return idx, ppl.region[idx].astype(np.int64) * w.C + ppl.community[idx], uniforms(key, idx)
+
+            sel = select_in_cells_scan(scan, k.reshape(-1), avail.reshape(-1))
+        else:
+            cell = np.where(ppl.status == CIV, ppl.region.astype(np.int32) * w.C + ppl.community, -1)
+            sel = select_in_cells(cell, k.reshape(-1), avail.reshape(-1), lambda i: uniforms(key, i))
+        with w.changing(sel):
+            ppl.status[sel] = DEAD
+            ppl.timer[sel] = 0
         return k, k * w.w
 
     def _apply_fighters(self, t, want, cen, g) -> tuple[np.ndarray, np.ndarray]:
@@ -248,8 +261,9 @@ class Violence(Module):
         sel = select_in_cells(
             cell, k.reshape(-1), avail.reshape(-1), lambda i: w.rng.agent_uniforms("violence.kill_f", t, fidx[i])
         )
-        ppl.status[fidx[sel]] = DEAD
-        ppl.timer[fidx[sel]] = 0
+        with w.changing(fidx[sel]):
+            ppl.status[fidx[sel]] = DEAD
+            ppl.timer[fidx[sel]] = 0
         return k, k * w.w
 
     def _rounding_variance(self, want: np.ndarray, capped: np.ndarray) -> None:
@@ -266,18 +280,21 @@ class Violence(Module):
     def _release(self, t: int) -> None:
         w, p = self.world, self.p
         ppl = w.people
-        det = np.flatnonzero(ppl.status == DETAINED)
+        if w.live_count(DETAINED) == 0:
+            return
+        det = _fast.where_eq(w.use_numba, ppl.status, DETAINED)
         if det.size == 0:
             return
         ppl.term[det] -= 1
         out = det[ppl.term[det] <= 0]
         if out.size:
             w.log.releases_a += np.bincount(ppl.actor[out].astype(np.int64), minlength=w.A) * w.w
-            ppl.status[out] = CIV
-            ppl.actor[out] = NO_ACTOR
-            ppl.timer[out] = 0
+            with w.changing(out):
+                ppl.status[out] = CIV
+                ppl.actor[out] = NO_ACTOR
+                ppl.timer[out] = 0
             ppl.hardship[out] = np.minimum(1.0, ppl.hardship[out] + p["release_hardship"]).astype(np.float32)
-            w.touched()
+            w.changed()
 
     def _detain(self, t: int, S: np.ndarray, gd, nd: int) -> None:
         w, p = self.world, self.p
@@ -298,7 +315,8 @@ class Violence(Module):
             return
         lo, hi = int(p["term_min"]), int(p["term_max"])
         u2 = w.rng.agent_uniforms("violence.term", t, sel)
-        ppl.status[sel] = DETAINED
+        with w.changing(sel):
+            ppl.status[sel] = DETAINED
         ppl.term[sel] = (lo + np.floor(u2 * (hi - lo + 1))).astype(np.int16)
         ppl.timer[sel] = 0
         ga, gr = a[go], r[go]
