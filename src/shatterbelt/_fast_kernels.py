@@ -404,20 +404,24 @@ def displace(status, region, community, origin, displaced, C, pbits, key_flee, t
     for ch in prange(NCH):
         lo, hi = bounds(n, ch)
         zb = np.empty(BLK, np.uint64)
+        buf = np.empty(BLK, np.uint64)
         b0 = lo
         while b0 < hi:
             m = min(np.uint64(BLK), hi - b0)
             hash_block(key_flee, b0, m, zb)
+            k = 0
             for j in range(m):
                 i = b0 + j
-                c = np.int64(community[i])
-                flag[i] = (status[i] == CIV) & (zb[j] < pbits[np.int64(region[i]) * C + c])
+                civ = status[i] == CIV
+                flee = civ & (zb[j] < pbits[np.int64(region[i]) * C + np.int64(community[i])])
+                flag[i] = flee
+                buf[k] = i  # branch-free list of who may return: displaced civilians (and who just fled)
+                k += civ & (displaced[i] | flee)
             if do_return:
-                for j in range(m):
-                    i = b0 + j
-                    if (displaced[i] | (flag[i] != 0)) and status[i] == CIV:
-                        if u01(key_ret, i) < thr[np.int64(origin[i]), np.int64(community[i])]:
-                            flag[i] |= 2
+                for q in range(k):
+                    i = buf[q]
+                    if u01(key_ret, i) < thr[np.int64(origin[i]), np.int64(community[i])]:
+                        flag[i] |= 2
             b0 += m
 
 
