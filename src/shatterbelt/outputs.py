@@ -144,7 +144,11 @@ def write_result(res: Result, out_dir: str | os.PathLike[str]) -> dict[str, str]
     paths["summary.json"] = str(out / "summary.json")
     _atomic_write_bytes(out / "scenario.resolved.yaml", dump_scenario(res.scenario).encode())
     paths["scenario.resolved.yaml"] = str(out / "scenario.resolved.yaml")
-    info = {"timings_s": {k: round(v, 4) for k, v in res.timings.items()}, "agents": res.world.people.n}
+    info = {
+        "timings_s": {k: round(v, 4) for k, v in res.timings.items()},
+        "agents": res.world.people.n,
+        "backend": "numba" if getattr(res.world, "use_numba", False) else "numpy",
+    }
     _atomic_write_bytes(out / "run_info.json", dumps(info).encode())
     paths["run_info.json"] = str(out / "run_info.json")
     return paths

@@ -76,6 +76,10 @@ def register(app: typer.Typer) -> None:
         params: Annotated[
             Path | None, typer.Option("--params", help="parameter overlay YAML (e.g. from calibrate), before --set")
         ] = None,
+        backend: Annotated[
+            str | None,
+            typer.Option(help="per-person kernels: auto (numba from 1M agents if installed), numba or numpy; same results"),
+        ] = None,
     ) -> None:
         """Run a scenario month by month over every person (at --scale) and write its outputs."""
         from ..scenario.loader import load_scenario
@@ -92,7 +96,7 @@ def register(app: typer.Typer) -> None:
             sc = load_scenario(scenario, set_ or [])
         out_dir = out or Path("out") / f"{sc.name.replace('+', '_')}-seed{seed}"
         t0 = time.perf_counter()
-        sim = Simulation(sc, scale=scale, seed=seed, until=until)
+        sim = Simulation(sc, scale=scale, seed=seed, until=until, backend=backend)
         interrupted = False
         show = not (json_ or quiet) and sys.stderr.isatty()
         try:
