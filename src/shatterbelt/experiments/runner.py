@@ -72,6 +72,7 @@ class RunOutput:
     host: str
     pid: int
     n_events: int = 0
+    cpu_s: float = 0.0
 
 
 def execute_run(spec: RunSpec) -> RunOutput:
@@ -82,6 +83,7 @@ def execute_run(spec: RunSpec) -> RunOutput:
     from .overlay import scenario_from_raw
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     sc = scenario_from_raw(spec.raw, spec.scenario, spec.override_strings())
     res = Simulation(sc, scale=spec.scale, seed=spec.seed, until=spec.until).run()
     panel = res.panel
@@ -100,6 +102,7 @@ def execute_run(spec: RunSpec) -> RunOutput:
         events=res.events if spec.events else res.events.slice(0, 0),
         n_events=int(res.events.num_rows),
         wall_s=time.perf_counter() - t0,
+        cpu_s=time.process_time() - c0,
         host=socket.gethostname(),
         pid=os.getpid(),
     )

@@ -187,7 +187,9 @@ class ResultStore:
         )
         c.execute("CREATE TABLE IF NOT EXISTS summaries (run_id VARCHAR, summary VARCHAR)")
         c.execute("CREATE TABLE IF NOT EXISTS metrics (run_id VARCHAR, metric VARCHAR, value DOUBLE)")
-        c.execute("CREATE TABLE IF NOT EXISTS timings (run_id VARCHAR, wall_s DOUBLE, host VARCHAR, pid BIGINT)")
+        c.execute(
+            "CREATE TABLE IF NOT EXISTS timings (run_id VARCHAR, wall_s DOUBLE, cpu_s DOUBLE, host VARCHAR, pid BIGINT)"
+        )
 
     def _has(self, table: str) -> bool:
         if table in self._known:
@@ -240,7 +242,7 @@ class ResultStore:
             "n_events": int(out.n_events),
             "command": command,
         }
-        timing = {"wall_s": round(out.wall_s, 4), "host": out.host, "pid": out.pid}
+        timing = {"wall_s": round(out.wall_s, 4), "cpu_s": round(out.cpu_s, 4), "host": out.host, "pid": out.pid}
         with deferred_interrupts():
             self._add(out, spec, row, timing)
 
@@ -305,7 +307,8 @@ class ResultStore:
             c.unregister("_incoming")
             c.execute("INSERT INTO summaries VALUES (?, ?)", [rid, _dumps(summary)])
             c.execute(
-                "INSERT INTO timings VALUES (?, ?, ?, ?)", [rid, timing["wall_s"], timing["host"], timing["pid"]]
+                "INSERT INTO timings VALUES (?, ?, ?, ?, ?)",
+                [rid, timing["wall_s"], timing.get("cpu_s"), timing["host"], timing["pid"]],
             )
             cols = list(row)
             c.execute(
