@@ -111,22 +111,20 @@ def agent_uniforms(use_numba: bool, key: int, idx: np.ndarray) -> np.ndarray:
     return uniforms(key, idx)
 
 
-def uniforms_all_f32(use_numba: bool, key: int, n: int) -> np.ndarray:
-    """float32 of every agent's uniform (agents 0..n-1)."""
+def fill_uniforms_f32(use_numba: bool, key: int, out: np.ndarray) -> None:
+    """out[i] = float32 of agent i's uniform, for every agent (in place)."""
     if use_numba:
-        out = np.empty(n, np.float32)
         _NB.uniforms_f32(np.uint64(key), out)
-        return out
-    return uniforms(key, np.arange(n)).astype(np.float32)
+    else:
+        out[:] = uniforms(key, np.arange(out.size)).astype(np.float32)
 
 
-def uniforms_all_below(use_numba: bool, key: int, n: int, thr: float) -> np.ndarray:
-    """Bool: every agent's uniform is below ``thr``."""
+def fill_uniforms_below(use_numba: bool, key: int, thr: float, out: np.ndarray) -> None:
+    """out[i] = agent i's uniform < thr, for every agent (in place)."""
     if use_numba:
-        out = np.empty(n, np.bool_)
         _NB.uniforms_below(np.uint64(key), float(thr), out)
-        return out
-    return uniforms(key, np.arange(n)) < thr
+    else:
+        out[:] = uniforms(key, np.arange(out.size)) < thr
 
 
 def census_counts(use_numba: bool, ppl: Any, A1: int, R: int, C: int) -> np.ndarray:

@@ -455,12 +455,12 @@ class World:
                 s = int(starts[r, c])
                 e = s + int(counts[r, c])
                 ppl.region[s:e] = r
+                ppl.origin[s:e] = r
                 ppl.community[s:e] = c
-        ppl.origin[:] = ppl.region
         fa = float(sc.population.fighting_age_share.value)
-        ppl.fighting_age[:] = _fast.uniforms_all_below(nb, self.rng.key("init.fighting_age", 0), N, fa)
-        ppl.hardship[:] = _fast.uniforms_all_f32(nb, self.rng.key("init.hardship", 0), N)
-        ppl.risk[:] = _fast.uniforms_all_f32(nb, self.rng.key("init.risk", 0), N)
+        _fast.fill_uniforms_below(nb, self.rng.key("init.fighting_age", 0), fa, ppl.fighting_age)
+        _fast.fill_uniforms_f32(nb, self.rng.key("init.hardship", 0), ppl.hardship)
+        _fast.fill_uniforms_f32(nb, self.rng.key("init.risk", 0), ppl.risk)
         self._init_displaced(ppl, counts)
         self._init_fighters(ppl, counts)
         return ppl
@@ -667,7 +667,15 @@ class World:
 
     def _refresh_fighter_idx(self) -> None:
         """``fighter_idx`` = sorted indices of fighters now: the last ones still fighting plus new ones."""
+        self.fighter_idx = self.current_fighters()
+        self._new_fighters = []
+
+    def current_fighters(self) -> np.ndarray:
+        """Sorted indices of the fighters now (``flatnonzero(status == FIGHTER)``), leaving ``fighter_idx``,
+        which modules read as of the last census, alone."""
         st = self.people.status
+        if self._counts is None:
+            return _fast.where_eq(self.use_numba, st, FIGHTER)
         old = self.fighter_idx
         kept = old[st[old] == FIGHTER]
         if self._new_fighters:
@@ -678,8 +686,7 @@ class World:
             if kept.size:
                 dup = kept[np.minimum(pos, kept.size - 1)] == new
             kept = np.insert(kept, pos[~dup], new[~dup])
-            self._new_fighters = []
-        self.fighter_idx = kept
+        return kept
 
     def _check_census(self) -> None:
         """Debug (``SHATTERBELT_CHECK_CENSUS=1``): the maintained counts equal a full recount."""
@@ -712,7 +719,8 @@ class World:
         """After a new government: a share of serving state-force members re-draw their allegiance."""
         ppl = self.people
         turnover = float(self.params.get("army", {}).get("command_turnover", 0.3))
-        idx = np.flatnonzero((ppl.status == FIGHTER) & self.is_state[np.maximum(ppl.actor, 0)])
+        f = self.current_fighters()
+        idx = f[self.is_state[ppl.actor[f]]]
         if idx.size == 0:
             return
         u = self.rng.agent_uniforms("state.turnover", self.gov.term, idx)
