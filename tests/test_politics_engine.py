@@ -57,3 +57,17 @@ def test_technocratic_allocation_arms_no_entity():
     # members recruited or re-drawn after the technocratic government answer to the state
     assert (ppl.allegiance[state] == -1).mean() > 0.5
     assert np.allclose(w.representation, 1.0)
+
+
+def test_marginalizing_a_bloc_without_command_does_not_crash():
+    from shatterbelt.politics import Government, apply_marginalization, load_politics
+
+    cfg = load_politics("iraq-2010")
+    gov = Government(
+        pm_bloc="sol", pm_candidate="maliki", coalition=("sol", "minorities"),
+        portfolio_shares={"sol": 0.9, "minorities": 0.1}, budget_shares={"sol": 0.9, "minorities": 0.1},
+        command_shares={"sol": 1.0}, formed_day=0, term=2,
+    )
+    ev = apply_marginalization(cfg, gov, "minorities", np.random.default_rng(0))
+    assert ev.command_change == 0 and ev.portfolio_change < 0
+    assert ev.government.command_shares["minorities"] == 0

@@ -162,9 +162,10 @@ def apply_marginalization(
     cs = dict(government.command_shares)
     dp = ps.get(target, 0.0) * float(mr.portfolio_loss.value)
     dc = cs.get(target, 0.0) * float(mr.command_loss.value)
-    ps[target] -= dp
+    # a coalition member may hold portfolios but no command (e.g. a minority quota bloc)
+    ps[target] = ps.get(target, 0.0) - dp
     ps[pm] = ps.get(pm, 0.0) + dp
-    cs[target] -= dc
+    cs[target] = cs.get(target, 0.0) - dc
     cs[pm] = cs.get(pm, 0.0) + dc
     before = representation(cfg, government.portfolio_shares)
     after = representation(cfg, ps)
