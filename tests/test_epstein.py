@@ -52,6 +52,10 @@ BACKEND_CASES = [
     ("sequential", 1, dict(discretisation="round", neighbourhood="von_neumann")),
     ("sequential", 1, dict(width=21, height=17, vision=4, cop_vision=6, cop_density=0.1, max_jail=4)),
     ("sequential", 2, dict(discretisation="none", neighbourhood="cross", legitimacy=0.75)),
+    # a crowded grid: many moves need the exact fallback after the probes fail
+    ("sequential", 1, dict(citizen_density=0.9, cop_density=0.08, legitimacy=0.7, discretisation="round")),
+    # vision above 7: the general (not 16-lane) paths of the numba kernel
+    ("sequential", 1, dict(width=27, height=25, vision=9, cop_vision=8, legitimacy=0.7, citizen_density=0.8)),
     ("simultaneous", 1, dict()),
     ("simultaneous", 2, dict(neighbourhood="von_neumann", legitimacy=0.75, cop_density=0.08)),
     ("simultaneous", 1, dict(movement=False, discretisation="round")),
@@ -71,6 +75,58 @@ def test_numpy_fallback_identical_to_numba(activation: str, model: int, extra: d
     assert a.series["arrests"].sum() > 0
     if model == 2:
         assert a.series["killed_a"].sum() + a.series["killed_b"].sum() > 0
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "model,extra",
+    [
+        (1, dict(discretisation="round", neighbourhood="von_neumann")),
+        (1, dict(width=23, height=19, vision=4, cop_vision=6, legitimacy=0.7)),
+        (1, dict(width=33, height=41, vision=9, cop_vision=9, legitimacy=0.7, neighbourhood="disc")),
+        (2, dict(legitimacy=0.75, cop_density=0.06, vision=5, cop_vision=3)),
+    ],
+)
+def test_sequential_kernel_keeps_its_counts_and_planes_in_step(model: int, extra: dict) -> None:
+    # the numba kernel updates neighbourhood counts and bit planes incrementally; rebuilt from
+    # scratch after many steps (arrests, moves near the wrap-around edges, killings) they must agree
+    p = EpsteinParams(**extra)
+    s = EpsteinSim(p, model=model, seed=8, backend="numba")
+    for _ in range(4):
+        s.step(15)
+        cnt, cntb = K.build_counts_np(s.H, s.W, s.pad, s.hw, s.pos, s.kind, s.state)
+        v = p.vision
+        np.testing.assert_array_equal(
+            K.real_counts(s._cnt, s.H, s.W, s.pad, v), K.real_counts(cnt, s.H, s.W, s.pad, v)
+        )
+        if model == 2:
+            np.testing.assert_array_equal(
+                K.real_counts(s._cntb, s.H, s.W, s.pad, v), K.real_counts(cntb, s.H, s.W, s.pad, v)
+            )
+        planes = K.build_planes_np(s.codes, s._pm, s.H + 2 * s.pad, s.Wp, int(s.ip[K.IP_NW]))
+        n_real = (s.H + 2 * s.pad) * int(s.ip[K.IP_NW]) * K.NPL  # the dummy row is scratch
+        np.testing.assert_array_equal(s._planes[:n_real], planes[:n_real])
+    assert s.series["arrests"].sum() > 0 and s.series["active"].max() > 0
+
+
+@pytest.mark.parametrize("disc", ["floor", "round", "none"])
+def test_decision_ranks_are_exactly_the_formula(disc: str) -> None:
+    # the numba kernel decides by comparing two integers; it must agree with G - R P > T everywhere
+    rng = np.random.default_rng(1)
+    n_cells = neighbourhood_size("von_neumann", 4)
+    ptab = arrest_probability_table(disc, 2.3, n_cells)
+    grv = rng.random(400).astype(np.float32)
+    risk = rng.random(400).astype(np.float32)
+    grv[:3], risk[:3] = np.float32(0.35), np.float32(0.0)  # no risk aversion: always active
+    grv[3:6] = np.float32(0.05)  # grievance below the threshold: never active
+    grv[6:9], risk[6:9] = np.float32(0.1), np.float32(0.0)  # float32(0.1) > 0.1: always active
+    T = 0.1
+    rank, thr = K.decision_ranks(ptab, grv, risk, T)
+    a = ptab[:, 1:]
+    want = (grv.astype(np.float64)[:, None, None] - risk.astype(np.float64)[:, None, None] * a[None]) > T
+    got = rank[None, :, 1:] < thr[:, None, None]
+    np.testing.assert_array_equal(got, want)
+    assert want[:3].all() and not want[3:6].any() and want[6:9].all() and 0 < want.mean() < 1
 
 
 @needs_numba

@@ -73,6 +73,132 @@ try:  # pragma: no cover - exercised in both configurations by the tests
 
         return sig, codegen
 
+    from llvmlite import ir as _ir
+
+    _I32 = _ir.IntType(32)
+    _V16 = _ir.VectorType(_I32, 16)
+
+    @intrinsic
+    def _span_add16(typingctx, arr, base, lo, wid, d):
+        """``arr[base + k] += d`` for ``k`` in ``[lo, lo + wid)`` within ``0..15``: one 16-lane int32 vector op.
+
+        ``arr`` is a C-contiguous int32 array and ``arr[base : base + 16]``
+        must be in bounds.  (Numba leaves LLVM's SLP vectoriser off, so the
+        obvious 16-iteration loop stays scalar and branchy.)
+        """
+        sig = _nbt.void(arr, base, lo, wid, d)
+
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            b = context.cast(builder, args[1], signature.args[1], _nbt.intp)
+            vptr = builder.bitcast(builder.gep(ary.data, [b]), _V16.as_pointer())
+
+            def splat(k):
+                x = builder.trunc(context.cast(builder, args[k], signature.args[k], _nbt.int64), _I32)
+                x = builder.insert_element(_ir.Constant(_V16, _ir.Undefined), x, _ir.Constant(_I32, 0))
+                return builder.shuffle_vector(
+                    x, _ir.Constant(_V16, _ir.Undefined), _ir.Constant(_V16, [0] * 16)
+                )
+
+            lane = builder.sub(_ir.Constant(_V16, list(range(16))), splat(2))
+            inside = builder.icmp_unsigned("<", lane, splat(3))
+            add = builder.select(inside, splat(4), _ir.Constant(_V16, [0] * 16))
+            builder.store(builder.add(builder.load(vptr, align=4), add), vptr, align=4)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    _I64 = _ir.IntType(64)
+    _V8I64 = _ir.VectorType(_I64, 8)
+    _V8F64 = _ir.VectorType(_ir.DoubleType(), 8)
+
+    def _splat8(builder, x, vty):
+        x = builder.insert_element(_ir.Constant(vty, _ir.Undefined), x, _ir.Constant(_I32, 0))
+        return builder.shuffle_vector(
+            x, _ir.Constant(vty, _ir.Undefined), _ir.Constant(_ir.VectorType(_I32, 8), [0] * 8)
+        )
+
+    @intrinsic
+    def _probe8(typingctx, codes, b, tab, key, r0):
+        """``m_j`` of the first of eight probes that lands on an empty cell, or -1.
+
+        Probe ``j`` is ``codes[b + tab[0, m_j]]`` with ``m_j = int(u01(key, r0 + j) * nk)``,
+        exactly as in :func:`_probe_empty`: the eight splitmix64 hashes and
+        their conversions run as 8-lane vector operations (the same IEEE
+        operations, so the same ``m_j``), the sixteen loads stay scalar
+        (gathers are slower here).  ``codes`` int8, ``tab`` C-contiguous int64.
+        """
+        sig = _nbt.int64(codes, b, tab, key, r0)
+
+        def codegen(context, builder, signature, args):
+            cod = context.make_array(signature.args[0])(context, builder, args[0])
+            tb = context.make_array(signature.args[2])(context, builder, args[2])
+            bb = context.cast(builder, args[1], signature.args[1], _nbt.int64)
+            key_ = context.cast(builder, args[3], signature.args[3], _nbt.uint64)
+            r0_ = context.cast(builder, args[4], signature.args[4], _nbt.int64)
+            nk = builder.extract_value(tb.shape, 1)
+
+            def k(c):
+                return _ir.Constant(_V8I64, [c] * 8)
+
+            z = builder.add(
+                _splat8(builder, builder.add(r0_, _ir.Constant(_I64, 1)), _V8I64),
+                _ir.Constant(_V8I64, list(range(8))),
+            )
+            z = builder.add(builder.mul(z, k(_GOLDEN)), _splat8(builder, key_, _V8I64))
+            z = builder.mul(builder.xor(z, builder.lshr(z, k(30))), k(_C1))
+            z = builder.mul(builder.xor(z, builder.lshr(z, k(27))), k(_C2))
+            z = builder.xor(z, builder.lshr(z, k(31)))
+            u = builder.fmul(
+                builder.uitofp(builder.lshr(z, k(11)), _V8F64), _ir.Constant(_V8F64, [_INV53] * 8)
+            )
+            m = builder.fptosi(
+                builder.fmul(u, _splat8(builder, builder.sitofp(nk, _ir.DoubleType()), _V8F64)), _V8I64
+            )
+            hit = _ir.Constant(_I64, 0)
+            for j in range(8):
+                off = builder.load(builder.gep(tb.data, [builder.extract_element(m, _ir.Constant(_I32, j))]))
+                c = builder.load(builder.gep(cod.data, [builder.add(bb, off)]))
+                e = builder.zext(builder.icmp_signed("==", c, _ir.Constant(c.type, EMPTY)), _I64)
+                hit = builder.or_(hit, builder.shl(e, _ir.Constant(_I64, j)))
+            first = builder.trunc(builder.cttz(hit, _ir.Constant(_ir.IntType(1), 0)), _I32)
+            mj = builder.extract_element(m, builder.and_(first, _ir.Constant(_I32, 7)))
+            none = builder.icmp_unsigned("==", hit, _ir.Constant(_I64, 0))
+            return builder.select(none, _ir.Constant(_I64, -1), mj)
+
+        return sig, codegen
+
+    @intrinsic
+    def _empty16(typingctx, codes, s):
+        """Bit ``k`` set when ``codes[s + k] == EMPTY``, for ``k < 16`` (one 16-byte compare)."""
+        sig = _nbt.uint64(codes, s)
+
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            i = context.cast(builder, args[1], signature.args[1], _nbt.intp)
+            v16 = _ir.VectorType(_ir.IntType(8), 16)
+            vptr = builder.bitcast(builder.gep(ary.data, [i]), v16.as_pointer())
+            eq = builder.icmp_signed("==", builder.load(vptr, align=1), _ir.Constant(v16, [EMPTY] * 16))
+            return builder.zext(builder.bitcast(eq, _ir.IntType(16)), _ir.IntType(64))
+
+        return sig, codegen
+
+    @intrinsic
+    def _prefetch(typingctx, arr, idx):
+        """Hint the cache to fetch ``arr[idx]`` (no effect on results; ``idx`` need not be in bounds)."""
+        sig = _nbt.void(arr, idx)
+
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            i = context.cast(builder, args[1], signature.args[1], _nbt.intp)
+            ptr = builder.bitcast(builder.gep(ary.data, [i]), _ir.IntType(8).as_pointer())
+            fnty = _ir.FunctionType(_ir.VoidType(), [ptr.type, _I32, _I32, _I32])
+            fn = builder.module.declare_intrinsic("llvm.prefetch", [ptr.type], fnty)
+            builder.call(fn, [ptr, _ir.Constant(_I32, 0), _ir.Constant(_I32, 3), _ir.Constant(_I32, 1)])
+            return context.get_dummy_value()
+
+        return sig, codegen
+
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
     numba = None
@@ -91,6 +217,25 @@ except ImportError:  # pragma: no cover
     def _cttz(x):  # type: ignore[no-redef]
         x = int(x)
         return np.uint64(64 if x == 0 else (x & -x).bit_length() - 1)
+
+    def _probe8(codes, b, tab, key, r0):  # type: ignore[no-redef]
+        nk = tab.shape[1]
+        for j in range(8):
+            m = int(_u01_nb(key, r0 + j) * nk)
+            if codes[b + tab[0, m]] == EMPTY:
+                return m
+        return -1
+
+    def _prefetch(arr, idx):  # type: ignore[no-redef]
+        pass
+
+    def _empty16(codes, s):  # type: ignore[no-redef]
+        return np.uint64(sum(1 << k for k in range(16) if codes[s + k] == EMPTY))
+
+    def _span_add16(arr, base, lo, wid, d):  # type: ignore[no-redef]
+        a, b = max(0, lo), min(16, lo + wid)
+        if a < b:
+            arr[base + a : base + b] += d
 
 
 # --------------------------------------------------------------------------
@@ -140,18 +285,21 @@ N_IP = 11
 MAXTRY = 12
 RSTRIDE = 16
 
+# software prefetch distance (agents ahead in the random order) of the sequential kernel
+PF_FAR = 32
+
 # bit planes of the numba sequential kernel (one bit per padded cell, NPL
 # planes interleaved word by word so that the planes of a row segment are
 # adjacent in memory).  Which codes belong to which plane depends on the model
-# (Model I needs only cops and actives), so that most writes (a quiet citizen
-# moving) toggle no plane at all.
-NPL = 5
-P_COP, P_ACT_A, P_ACT_B, P_FREE_A, P_FREE_B = range(NPL)
-PM_MODEL1 = np.array([0, 1 << P_COP, 0, 0, 1 << P_ACT_A, 0, 0], dtype=np.int64)
+# (Model I needs only actives, for the cops' choice of whom to arrest), so
+# that most writes (a quiet citizen or a cop moving) toggle no plane at all.
+NPL = 4
+P_ACT_A, P_ACT_B, P_FREE_A, P_FREE_B = range(NPL)
+PM_MODEL1 = np.array([0, 0, 0, 0, 1 << P_ACT_A, 0, 0], dtype=np.int64)
 PM_MODEL2 = np.array(
     [
         0,  # EMPTY
-        1 << P_COP,  # COP
+        0,  # COP
         0,  # JAILED
         1 << P_FREE_A,  # QUIET_A
         (1 << P_ACT_A) | (1 << P_FREE_A),  # ACTIVE_A
@@ -160,6 +308,12 @@ PM_MODEL2 = np.array(
     ],
     dtype=np.int64,
 )
+
+# neighbourhood counts of the numba sequential kernel: one int32 per real
+# cell, cops seen from it in the low 16 bits, group-A actives above
+CNT_SHIFT = 16
+CNT_ACT = 1 << CNT_SHIFT
+CNT_MASK = CNT_ACT - 1
 _MASKS = np.array([(1 << n) - 1 for n in range(64)], dtype=np.uint64)
 
 # per-step series columns
@@ -412,6 +566,13 @@ def _set_bb(codes, planes, pm, H, W, pad, Wp, nw, y, x, c):
     Branch-free: the (up to three) halo images are always written, missing
     ones to a dummy row ``H + 2 pad`` that no read ever touches.
     """
+    q = (y + pad) * Wp + x + pad
+    _set_bb_d(codes, planes, H, W, pad, Wp, nw, y, x, c, pm[codes[q]] ^ pm[c])
+
+
+@njit(inline="always")
+def _set_bb_d(codes, planes, H, W, pad, Wp, nw, y, x, c, diff):
+    """:func:`_set_bb` given ``diff``, the planes whose bit changes (``pm[old] ^ pm[c]``)."""
     py = y + pad
     px = x + pad
     dr = H + 2 * pad
@@ -420,9 +581,7 @@ def _set_bb(codes, planes, pm, H, W, pad, Wp, nw, y, x, c):
     px2 = px + W if x < pad else (px - W if x >= W - pad else px)
     rx = py if hx else dr
     rxy = py2 if hx else dr
-    q = py * Wp + px
-    diff = pm[codes[q]] ^ pm[c]
-    codes[q] = c
+    codes[py * Wp + px] = c
     codes[py2 * Wp + px] = c
     codes[rx * Wp + px2] = c
     codes[rxy * Wp + px2] = c
@@ -442,20 +601,6 @@ def _set_bb(codes, planes, pm, H, W, pad, Wp, nw, y, x, c):
             planes[i3 + p] ^= b2
             planes[i4 + p] ^= b2
             diff &= diff - 1
-
-
-@njit
-def _build_planes(codes, planes, pm, Hp, Wp, nw):
-    planes[:] = 0
-    for py in range(Hp):
-        for px in range(Wp):
-            m = pm[codes[py * Wp + px]]
-            base = (py * nw + (px >> 6)) * NPL
-            bit = _U1 << np.uint64(px & 63)
-            while m:
-                p = np.int64(_cttz(np.uint64(m)))
-                planes[base + p] ^= bit
-                m &= m - 1
 
 
 @njit(inline="always")
@@ -518,6 +663,25 @@ def _probe_empty(codes, b, tab, key, i):
     return -1
 
 
+@njit(inline="always")
+def _probe_batch(codes, b, tab, key, i):
+    """:func:`_probe_empty` with the first eight probes made at once (:func:`_probe8`).
+
+    Same draws, same result (the first empty probe wins), but the common
+    case has one well-predicted branch instead of a data-dependent loop exit.
+    """
+    r0 = i * RSTRIDE
+    m = _probe8(codes, b, tab, key, r0)
+    if m >= 0:
+        return m
+    nk = tab.shape[1]
+    for j in range(8, MAXTRY):
+        m = int(_u01_nb(key, r0 + j) * nk)
+        if codes[b + tab[0, m]] == EMPTY:
+            return m
+    return -1
+
+
 @njit
 def _move_exact(codes, b, Wp, hw, v, key, i):
     """Movement fallback after failed probes: (ok, dy, dx) uniform over all empty cells seen."""
@@ -534,16 +698,39 @@ def _move_exact(codes, b, Wp, hw, v, key, i):
     return True, dy, dx
 
 
+@njit
+def _move_exact16(codes, b, Wp, rmask, v, key, i):
+    """:func:`_move_exact` for ``v <= 7``: each row of the shape is one 16-byte compare and a popcount."""
+    s0 = b - v * Wp - v
+    n = np.uint64(0)
+    for r in range(2 * v + 1):
+        n += _popcnt(_empty16(codes, s0 + r * Wp) & rmask[r])
+    if n == 0:
+        return False, 0, 0
+    kk = np.uint64(_u01_nb(key, i * RSTRIDE + RSTRIDE - 1) * np.int64(n))
+    for r in range(2 * v + 1):
+        bits = _empty16(codes, s0 + r * Wp) & rmask[r]
+        c = _popcnt(bits)
+        if kk < c:
+            for _ in range(kk):
+                bits &= bits - _U1
+            return True, r - v, np.int64(_cttz(bits)) - v
+        kk -= c
+    return False, 0, 0  # unreachable
+
+
 @njit(inline="always")
 def _relocate(codes, planes, pm, occ, pos, H, W, pad, Wp, nw, i, y, x, dy, dx, code):
     ty = _wrap1(y + dy, H)
     tx = _wrap1(x + dx, W)
     occ[y * W + x] = -1
-    _set_bb(codes, planes, pm, H, W, pad, Wp, nw, y, x, EMPTY)
+    diff = pm[code]  # pm[EMPTY] == 0
+    _set_bb_d(codes, planes, H, W, pad, Wp, nw, y, x, EMPTY, diff)
     to = ty * W + tx
     occ[to] = i
     pos[i] = to
-    _set_bb(codes, planes, pm, H, W, pad, Wp, nw, ty, tx, code)
+    _set_bb_d(codes, planes, H, W, pad, Wp, nw, ty, tx, code, diff)
+    return ty, tx
 
 
 @njit(inline="always")
@@ -555,11 +742,67 @@ def _wrap1(z, n):
     return z
 
 
+def cnt_layout(W: int, pad: int, v: int) -> tuple[int, int, int]:
+    """``(o, L, Wc)``: column offset, lanes per row update and row stride of the count grid.
+
+    Real cell (y, x) is at ``y * Wc + o + x``.  A shape's row is added as
+    ``L`` (a multiple of 16) lanes from column ``o + x - v``; lanes outside the
+    row span add zero, and the spans of a source within ``v`` of the left or
+    right edge are added a second time shifted by ``W`` (their wrapped image).
+    Columns outside ``[o, o + W)`` are scratch that no read touches.
+    """
+    lanes = 16 * ((2 * v + 1 + 15) // 16)
+    o = 2 * pad
+    return o, lanes, o + W + lanes
+
+
+@njit(inline="always")
+def _row_add(cnt, base, lanes, lo, wid, d):
+    for c in range(0, lanes, 16):
+        _span_add16(cnt, base + c, lo - c, wid, d)
+
+
+@njit(inline="always")
+def _shape_add(cnt, H, W, Wc, o, lanes, y, x, hw, v, d):
+    """Add ``d`` to ``cnt`` at every real cell of the shape centred at (y, x), the centre excluded.
+
+    ``cnt[c]`` then counts the sources whose shape contains ``c`` (all shapes
+    are symmetric), i.e. what an agent on ``c`` sees; see :func:`cnt_layout`.
+    ``W, H >= 2v + 1``, so a wrapped row span never covers a cell twice.
+    """
+    c0 = o + x - v
+    img = 0
+    if x < v:
+        img = W
+    elif x >= W - v:
+        img = -W
+    for r in range(2 * v + 1):
+        h = hw[r]
+        base = _wrap1(y + r - v, H) * Wc + c0
+        _row_add(cnt, base, lanes, v - h, 2 * h + 1, d)
+        if img != 0:
+            _row_add(cnt, base + img, lanes, v - h, 2 * h + 1, d)
+    cnt[y * Wc + o + x] -= d
+
+
+@njit(inline="always")
+def _act_add(cnt, cntb, H, W, Wc, o, lanes, y, x, hw, v, g, d):
+    """Add ``d`` actives of group ``g`` seen from the shape around (y, x)."""
+    if g == KIND_A:
+        _shape_add(cnt, H, W, Wc, o, lanes, y, x, hw, v, d * CNT_ACT)
+    else:
+        _shape_add(cntb, H, W, Wc, o, lanes, y, x, hw, v, d)
+
+
 @njit(cache=True)
 def seq_steps_nb(
     codes,
     planes,
     pm,
+    cnt,
+    cntb,
+    rank,
+    thr,
     occ,
     pos,
     kind,
@@ -582,9 +825,21 @@ def seq_steps_nb(
 ):
     """Advance ``nsteps`` steps with random sequential activation; fill ``series[s]``.
 
-    Neighbourhood counts of cops, actives and potential victims are popcounts
-    of row segments of bit planes kept in step with the ``int8`` codes on
-    every write; movement probes the codes directly.
+    Incremental state kept in step with the ``int8`` codes on every write:
+
+    * ``cnt[c]``: cops (low 16 bits) and group-A actives (``CNT_ACT`` units)
+      within citizen vision of real cell ``c``, ``cntb[c]``: group-B actives
+      (Model II) -- updated over one shape (O(v^2)) when a cop or an active
+      moves, is jailed, killed, or changes state, so that a citizen's
+      decision reads one word;
+    * the decision itself is ``rank[C, A + 1] < thr[i]``, exactly equivalent
+      to ``G - R P[C, A + 1] > T`` (see :func:`decision_ranks`);
+    * bit planes of actives (and, in Model II, free members of each group),
+      for the arrests' and killings' k-th-match choices.
+
+    ``grv``, ``risk``, ``ptab`` and ``threshold`` are not read (they are in
+    ``thr`` and ``rank``); they are arguments so that the NumPy twin has
+    the same signature.
     """
     H = ip[IP_H]
     W = ip[IP_W]
@@ -596,17 +851,20 @@ def seq_steps_nb(
     jmax = ip[IP_JMAX]
     v = ip[IP_V]
     vc = ip[IP_VC]
+    same_v = vc == v  # then the cops' shape is the citizens' shape
+    lanes = 16 * ((2 * v + 1 + 15) // 16)  # as cnt_layout
+    o = 2 * pad
+    Wc = o + W + lanes
     N = kind.shape[0]
     useed = np.uint64(seed)
     Hp = H + 2 * pad
-    _build_planes(codes, planes, pm, Hp, Wp, nw)
-    rm = np.zeros(2 * v + 1, dtype=np.uint64)
-    for r in range(2 * v + 1):
-        rm[r] = _MASKS[2 * hw[r] + 1] << np.uint64(v - hw[r])
     rmc = np.zeros(2 * vc + 1, dtype=np.uint64)
     for r in range(2 * vc + 1):
         rmc[r] = _MASKS[2 * hwc[r] + 1] << np.uint64(vc - hwc[r])
-    rstep = nw * NPL
+    rm = np.zeros(2 * v + 1, dtype=np.uint64)
+    for r in range(2 * v + 1):
+        rm[r] = _MASKS[2 * hw[r] + 1] << np.uint64(v - hw[r])
+    swap = np.empty(N, dtype=np.int32)
     for s in range(nsteps):
         t = t0 + s + 1
         k_order = _base_nb(useed, S_ORDER, t)
@@ -614,10 +872,11 @@ def seq_steps_nb(
         k_arrest = _base_nb(useed, S_ARREST, t)
         k_jail = _base_nb(useed, S_JAIL, t)
         k_kill = _base_nb(useed, S_KILL, t)
-        for i in range(N):
+        for i in range(N):  # the draws first (a loop that vectorises), then the swaps
             perm[i] = i
+            swap[i] = int(_u01_nb(k_order, i) * (i + 1))
         for i in range(N - 1, 0, -1):
-            j = int(_u01_nb(k_order, i) * (i + 1))
+            j = swap[i]
             tmp = perm[i]
             perm[i] = perm[j]
             perm[j] = tmp
@@ -625,78 +884,68 @@ def seq_steps_nb(
         killed_b = 0
         arrests = 0
         for n in range(N):
+            if n + PF_FAR < N:  # the random order is known: fetch ahead (a hint, no effect on results)
+                i2 = perm[n + PF_FAR]
+                _prefetch(state, i2)
+                _prefetch(pos, i2)
+                _prefetch(thr, i2)
+                _prefetch(kind, i2)
             i = perm[n]
             st = state[i]
             if st == DEAD:
                 continue
-            g = kind[i]
-            if g != KIND_COP and st == JAILED_ST and jail[i] > 0:
+            if st == JAILED_ST and jail[i] > 0:  # cops are never jailed
                 jail[i] -= 1
                 continue
+            g = kind[i]
             cell = pos[i]
             y = cell // W
             x = cell - y * W
-            py = y + pad
-            px = x + pad
-            b = py * Wp + px
+            b = (y + pad) * Wp + x + pad
             if g == KIND_COP:
-                nact = _count_bb(planes, nw, py, px, rmc, vc, P_ACT_A, P_ACT_B)
+                if same_v:
+                    cc = y * Wc + o + x
+                    nact = np.int64(cnt[cc] >> CNT_SHIFT)
+                    if model2:
+                        nact += cntb[cc]
+                else:
+                    nact = _count_bb(planes, nw, y + pad, x + pad, rmc, vc, P_ACT_A, P_ACT_B)
                 if nact > 0:
                     kk = int(_u01_nb(k_arrest, i) * nact)
-                    dy, dx = _kth_bb(planes, nw, py, px, rmc, vc, P_ACT_A, P_ACT_B, kk)
+                    dy, dx = _kth_bb(planes, nw, y + pad, x + pad, rmc, vc, P_ACT_A, P_ACT_B, kk)
                     vy = _wrap1(y + dy, H)
                     vx = _wrap1(x + dx, W)
                     vi = occ[vy * W + vx]
                     state[vi] = JAILED_ST
                     jail[vi] = int(_u01_nb(k_jail, i) * (jmax + 1))
                     _set_bb(codes, planes, pm, H, W, pad, Wp, nw, vy, vx, JAILED)
+                    _act_add(cnt, cntb, H, W, Wc, o, lanes, vy, vx, hw, v, kind[vi], -1)
                     arrests += 1
                 if movement:
-                    m = _probe_empty(codes, b, tabc, k_move, i)
+                    m = _probe_batch(codes, b, tabc, k_move, i)
                     if m >= 0:
-                        _relocate(
-                            codes,
-                            planes,
-                            pm,
-                            occ,
-                            pos,
-                            H,
-                            W,
-                            pad,
-                            Wp,
-                            nw,
-                            i,
-                            y,
-                            x,
-                            tabc[1, m],
-                            tabc[2, m],
-                            COP,
-                        )
+                        dy = tabc[1, m]
+                        dx = tabc[2, m]
+                        ok = True
+                    elif vc <= 7:
+                        ok, dy, dx = _move_exact16(codes, b, Wp, rmc, vc, k_move, i)
                     else:
                         ok, dy, dx = _move_exact(codes, b, Wp, hwc, vc, k_move, i)
-                        if ok:
-                            _relocate(codes, planes, pm, occ, pos, H, W, pad, Wp, nw, i, y, x, dy, dx, COP)
+                    if ok:
+                        ty, tx = _relocate(
+                            codes, planes, pm, occ, pos, H, W, pad, Wp, nw, i, y, x, dy, dx, COP
+                        )
+                        _shape_add(cnt, H, W, Wc, o, lanes, y, x, hw, v, -1)
+                        _shape_add(cnt, H, W, Wc, o, lanes, ty, tx, hw, v, 1)
             else:
-                # citizen: cops and own-group actives, one pass over the rows
-                pa = P_ACT_A if g == KIND_A else P_ACT_B
-                ncop = 0
-                nact = 0
-                a = px - v
-                off = np.uint64(a & 63)
-                sh = np.uint64(63) - off
-                i0 = ((py - v) * nw + (a >> 6)) * NPL
-                for r in range(2 * v + 1):
-                    mk = rm[r]
-                    wc = (planes[i0 + P_COP] >> off) | ((planes[i0 + NPL + P_COP] << _U1) << sh)
-                    wa = (planes[i0 + pa] >> off) | ((planes[i0 + NPL + pa] << _U1) << sh)
-                    ncop += _popcnt(wc & mk)
-                    nact += _popcnt(wa & mk)
-                    i0 += rstep
-                nact_i = np.int64(nact)
-                if st == ACTIVE:
-                    nact_i -= 1  # the centre cell is the agent itself
-                p = ptab[np.int64(ncop), nact_i + 1]
-                if np.float64(grv[i]) - np.float64(risk[i]) * p > threshold:
+                cc = y * Wc + o + x
+                c = cnt[cc]
+                ncop = c & CNT_MASK
+                if g == KIND_A:
+                    nact = c >> CNT_SHIFT
+                else:
+                    nact = cntb[cc]
+                if rank[ncop, nact + 1] < thr[i]:
                     new = ACTIVE
                 else:
                     new = QUIET
@@ -706,6 +955,8 @@ def seq_steps_nb(
                     _set_bb(codes, planes, pm, H, W, pad, Wp, nw, y, x, code)
                 if model2 and new == ACTIVE:
                     pv = P_FREE_B if g == KIND_A else P_FREE_A
+                    py = y + pad
+                    px = x + pad
                     nvic = _count_bb(planes, nw, py, px, rm, v, pv, pv)
                     if nvic > 0:
                         kk = int(_u01_nb(k_kill, i) * nvic)
@@ -714,6 +965,8 @@ def seq_steps_nb(
                         vx = _wrap1(x + dx, W)
                         vcell = vy * W + vx
                         vi = occ[vcell]
+                        if state[vi] == ACTIVE:
+                            _act_add(cnt, cntb, H, W, Wc, o, lanes, vy, vx, hw, v, kind[vi], -1)
                         state[vi] = DEAD
                         occ[vcell] = -1
                         _set_bb(codes, planes, pm, H, W, pad, Wp, nw, vy, vx, EMPTY)
@@ -721,31 +974,29 @@ def seq_steps_nb(
                             killed_b += 1
                         else:
                             killed_a += 1
+                ty = y
+                tx = x
                 if movement:
-                    m = _probe_empty(codes, b, tab, k_move, i)
+                    m = _probe_batch(codes, b, tab, k_move, i)
                     if m >= 0:
-                        _relocate(
-                            codes,
-                            planes,
-                            pm,
-                            occ,
-                            pos,
-                            H,
-                            W,
-                            pad,
-                            Wp,
-                            nw,
-                            i,
-                            y,
-                            x,
-                            tab[1, m],
-                            tab[2, m],
-                            code,
-                        )
+                        dy = tab[1, m]
+                        dx = tab[2, m]
+                        ok = True
+                    elif v <= 7:
+                        ok, dy, dx = _move_exact16(codes, b, Wp, rm, v, k_move, i)
                     else:
                         ok, dy, dx = _move_exact(codes, b, Wp, hw, v, k_move, i)
-                        if ok:
-                            _relocate(codes, planes, pm, occ, pos, H, W, pad, Wp, nw, i, y, x, dy, dx, code)
+                    if ok:
+                        ty, tx = _relocate(
+                            codes, planes, pm, occ, pos, H, W, pad, Wp, nw, i, y, x, dy, dx, code
+                        )
+                # the agent's own contribution to the active counts, once per turn
+                was = st == ACTIVE
+                now = new == ACTIVE
+                if was and (not now or ty != y or tx != x):
+                    _act_add(cnt, cntb, H, W, Wc, o, lanes, y, x, hw, v, g, -1)
+                if now and (not was or ty != y or tx != x):
+                    _act_add(cnt, cntb, H, W, Wc, o, lanes, ty, tx, hw, v, g, 1)
         row = series[s]
         _count_series(kind, state, row)
         row[C_KILL_A] = killed_a
@@ -973,6 +1224,80 @@ def _series_np(kind: np.ndarray, state: np.ndarray, row: np.ndarray) -> None:
     row[C_ALIVE_B] = np.count_nonzero((st != DEAD) & (kd == KIND_B))
 
 
+def build_planes_np(codes: np.ndarray, pm: np.ndarray, Hp: int, Wp: int, nw: int) -> np.ndarray:
+    """Bit planes of the padded ``codes`` (``Hp`` rows, then a zero dummy row), as the numba kernel keeps them."""
+    planes = np.zeros((Hp + 1, nw, NPL), dtype=np.uint64)
+    bits = pm[codes[: Hp * Wp].reshape(Hp, Wp)]
+    row = np.zeros((Hp, nw * 64), dtype=np.uint8)
+    for p in range(NPL):
+        row[:, :Wp] = (bits >> p) & 1
+        planes[:Hp, :, p] = np.packbits(row, axis=1, bitorder="little").view("<u8")
+    return planes.ravel()
+
+
+def build_counts_np(
+    H: int, W: int, pad: int, hw: np.ndarray, pos: np.ndarray, kind: np.ndarray, state: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbourhood counts ``(cnt, cntb)`` of the numba sequential kernel, from scratch.
+
+    ``cnt`` = cops + ``CNT_ACT`` x group-A actives within the shape ``hw``
+    around each real cell (its centre excluded), ``cntb`` = group-B actives,
+    both in the layout of :func:`cnt_layout` (scratch columns zero).
+    """
+    v = (len(hw) - 1) // 2
+    o, _, Wc = cnt_layout(W, pad, v)
+    _, dy, dx = shape_offsets(hw, 1)
+    keep = (dy != 0) | (dx != 0)
+    dy, dx = dy[keep], dx[keep]
+    y, x = np.divmod(pos.astype(np.int64), W)
+
+    def seen(mask: np.ndarray) -> np.ndarray:
+        cy = (y[mask][:, None] + dy[None, :]) % H
+        cx = (x[mask][:, None] + dx[None, :]) % W
+        n = np.bincount((cy * W + cx).ravel(), minlength=H * W).reshape(H, W)
+        out = np.zeros((H, Wc), dtype=np.int32)
+        out[:, o : o + W] = n
+        return out.ravel()
+
+    cnt = seen(kind == KIND_COP) + CNT_ACT * seen((kind == KIND_A) & (state == ACTIVE))
+    return cnt.astype(np.int32), seen((kind == KIND_B) & (state == ACTIVE))
+
+
+def real_counts(cnt: np.ndarray, H: int, W: int, pad: int, v: int) -> np.ndarray:
+    """The real cells of a count grid in the layout of :func:`cnt_layout`, shape (H, W)."""
+    o, _, Wc = cnt_layout(W, pad, v)
+    return cnt.reshape(H, Wc)[:, o : o + W]
+
+
+def decision_ranks(
+    ptab: np.ndarray, grv: np.ndarray, risk: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(rank, thr)`` with ``rank[C, A] < thr[i]`` exactly when ``G_i - R_i P[C, A] > T``.
+
+    ``rank[C, A]`` is the position of ``P[C, A]`` among the table's sorted
+    distinct values, and ``thr[i]`` the number of those values for which
+    agent ``i`` would be active, computed with the kernels' own float64
+    expression.  It is a prefix: ``fl(G - fl(R p))`` is non-increasing in
+    ``p`` for ``R >= 0`` (correctly rounded operations are monotone), so the
+    comparison of two integers gives the same decision, bit for bit.
+    """
+    vals = np.unique(ptab[:, 1:])
+    rank = np.searchsorted(vals, ptab).astype(np.int32)
+    g = grv.astype(np.float64)
+    r = risk.astype(np.float64)
+    lo = np.zeros(g.size, dtype=np.int64)
+    hi = np.full(g.size, vals.size, dtype=np.int64)
+    while True:
+        todo = lo < hi
+        if not todo.any():
+            break
+        mid = (lo + hi) // 2
+        act = g - r * vals[np.minimum(mid, vals.size - 1)] > threshold
+        lo = np.where(todo & act, mid + 1, lo)
+        hi = np.where(todo & ~act, mid, hi)
+    return rank, lo.astype(np.int32)
+
+
 def set_codes_np(codes: np.ndarray, H: int, W: int, pad: int, Wp: int, cells: np.ndarray, c) -> None:
     """Vectorised :func:`_set_code` (``c`` scalar or per-cell array)."""
     cells = np.asarray(cells, dtype=np.int64)
@@ -1023,6 +1348,10 @@ def seq_steps_np(
     codes,
     planes,
     pm,
+    cnt,
+    cntb,
+    rank,
+    thr,
     occ,
     pos,
     kind,
@@ -1045,8 +1374,10 @@ def seq_steps_np(
 ):
     """NumPy twin of :func:`seq_steps_nb` (same arguments, same results, Python loop over agents).
 
-    ``planes`` and ``pm`` are not used: the bit planes are an acceleration
-    structure of the numba kernel only.
+    ``planes``, ``pm``, ``cnt``, ``cntb``, ``rank`` and ``thr`` are not used:
+    they are acceleration structures of the numba kernel only (this twin
+    counts every neighbourhood and evaluates ``G - R P > T`` as written,
+    which cross-checks them).
     """
     H, W, pad, Wp = (int(ip[IP_H]), int(ip[IP_W]), int(ip[IP_PAD]), int(ip[IP_WP]))
     model2 = bool(ip[IP_MODEL2])

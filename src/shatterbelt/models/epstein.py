@@ -431,10 +431,16 @@ class EpsteinSim:
         # scratch, allocated once
         if p.activation == "sequential":
             self._perm = np.zeros(n, dtype=np.int32)
+            self._pm = K.PM_MODEL2 if model == 2 else K.PM_MODEL1
             if self.backend == "numba":
-                self._planes = np.zeros((H + 2 * pad + 1) * nw * K.NPL, dtype=np.uint64)
+                # acceleration structures of the numba kernel, kept in step by it
+                self._planes = K.build_planes_np(self.codes, self._pm, H + 2 * pad, Wp, nw)
+                self._cnt, self._cntb = K.build_counts_np(H, W, pad, self.hw, self.pos, self.kind, self.state)
+                self._rank, self._thr = K.decision_ranks(self.ptab, self.grv, self.risk, float(p.threshold))
             else:
                 self._planes = np.zeros(0, dtype=np.uint64)
+                self._cnt = self._cntb = self._thr = np.zeros(0, dtype=np.int32)
+                self._rank = np.zeros((0, 0), dtype=np.int32)
         else:
             self._newst = np.zeros(n, dtype=np.int8)
             self._target = np.zeros(n, dtype=np.int64)
@@ -487,8 +493,8 @@ class EpsteinSim:
         t0 = time.perf_counter()
         if p.activation == "sequential":
             fn = K.seq_steps_nb if numba_ else K.seq_steps_np
-            pm = K.PM_MODEL2 if self.model == 2 else K.PM_MODEL1
-            fn(self.codes, self._planes, pm, *agents, *rules, seed, self.t, n, out, self._perm)
+            acc = (self._planes, self._pm, self._cnt, self._cntb, self._rank, self._thr)
+            fn(self.codes, *acc, *agents, *rules, seed, self.t, n, out, self._perm)
         else:
             fn = K.sim_steps_nb if numba_ else K.sim_steps_np
             fn(self.codes, *agents, *rules, seed, self.t, n, out, self._newst, self._target, self._claim)
