@@ -94,7 +94,7 @@ def test_sequential_kernel_keeps_its_counts_and_planes_in_step(model: int, extra
     s = EpsteinSim(p, model=model, seed=8, backend="numba")
     for _ in range(4):
         s.step(15)
-        cnt, cntb = K.build_counts_np(s.H, s.W, s.pad, s.hw, s.pos, s.kind, s.state)
+        cnt, cntb = K.build_counts_np(s.H, s.W, s.pad, s.hw, s.pos, s.kind, s.state, s.ptab.shape[1])
         v = p.vision
         np.testing.assert_array_equal(
             K.real_counts(s._cnt, s.H, s.W, s.pad, v), K.real_counts(cnt, s.H, s.W, s.pad, v)

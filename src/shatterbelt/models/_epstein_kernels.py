@@ -79,30 +79,26 @@ try:  # pragma: no cover - exercised in both configurations by the tests
     _V16 = _ir.VectorType(_I32, 16)
 
     @intrinsic
-    def _span_add16(typingctx, arr, base, lo, wid, d):
-        """``arr[base + k] += d`` for ``k`` in ``[lo, lo + wid)`` within ``0..15``: one 16-lane int32 vector op.
+    def _masked_add16(typingctx, arr, base, masks, moff, d):
+        """``arr[base + k] += masks[moff + k] & d`` for ``k < 16``: one 16-lane int32 vector op.
 
-        ``arr`` is a C-contiguous int32 array and ``arr[base : base + 16]``
-        must be in bounds.  (Numba leaves LLVM's SLP vectoriser off, so the
-        obvious 16-iteration loop stays scalar and branchy.)
+        ``arr`` and ``masks`` are C-contiguous int32 arrays (masks 0 or -1),
+        both slices in bounds.  (Numba leaves LLVM's SLP vectoriser off, so
+        the obvious 16-iteration loop stays scalar.)
         """
-        sig = _nbt.void(arr, base, lo, wid, d)
+        sig = _nbt.void(arr, base, masks, moff, d)
 
         def codegen(context, builder, signature, args):
             ary = context.make_array(signature.args[0])(context, builder, args[0])
+            mks = context.make_array(signature.args[2])(context, builder, args[2])
             b = context.cast(builder, args[1], signature.args[1], _nbt.intp)
+            mo = context.cast(builder, args[3], signature.args[3], _nbt.intp)
             vptr = builder.bitcast(builder.gep(ary.data, [b]), _V16.as_pointer())
-
-            def splat(k):
-                x = builder.trunc(context.cast(builder, args[k], signature.args[k], _nbt.int64), _I32)
-                x = builder.insert_element(_ir.Constant(_V16, _ir.Undefined), x, _ir.Constant(_I32, 0))
-                return builder.shuffle_vector(
-                    x, _ir.Constant(_V16, _ir.Undefined), _ir.Constant(_V16, [0] * 16)
-                )
-
-            lane = builder.sub(_ir.Constant(_V16, list(range(16))), splat(2))
-            inside = builder.icmp_unsigned("<", lane, splat(3))
-            add = builder.select(inside, splat(4), _ir.Constant(_V16, [0] * 16))
+            mptr = builder.bitcast(builder.gep(mks.data, [mo]), _V16.as_pointer())
+            dd = builder.trunc(context.cast(builder, args[4], signature.args[4], _nbt.int64), _I32)
+            dv = builder.insert_element(_ir.Constant(_V16, _ir.Undefined), dd, _ir.Constant(_I32, 0))
+            dv = builder.shuffle_vector(dv, _ir.Constant(_V16, _ir.Undefined), _ir.Constant(_V16, [0] * 16))
+            add = builder.and_(builder.load(mptr, align=4), dv)
             builder.store(builder.add(builder.load(vptr, align=4), add), vptr, align=4)
             return context.get_dummy_value()
 
@@ -229,13 +225,11 @@ except ImportError:  # pragma: no cover
     def _prefetch(arr, idx):  # type: ignore[no-redef]
         pass
 
+    def _masked_add16(arr, base, masks, moff, d):  # type: ignore[no-redef]
+        arr[base : base + 16] += masks[moff : moff + 16] & d
+
     def _empty16(codes, s):  # type: ignore[no-redef]
         return np.uint64(sum(1 << k for k in range(16) if codes[s + k] == EMPTY))
-
-    def _span_add16(arr, base, lo, wid, d):  # type: ignore[no-redef]
-        a, b = max(0, lo), min(16, lo + wid)
-        if a < b:
-            arr[base + a : base + b] += d
 
 
 # --------------------------------------------------------------------------
@@ -310,10 +304,10 @@ PM_MODEL2 = np.array(
 )
 
 # neighbourhood counts of the numba sequential kernel: one int32 per real
-# cell, cops seen from it in the low 16 bits, group-A actives above
-CNT_SHIFT = 16
-CNT_ACT = 1 << CNT_SHIFT
-CNT_MASK = CNT_ACT - 1
+# cell, S x (cops seen from it) + (actives of a group seen from it), where
+# S = n_cells + 2 is the row stride of the decision-rank table, so that a
+# count is directly the flat index of the table's row C, column A (see
+# seq_steps_nb)
 _MASKS = np.array([(1 << n) - 1 for n in range(64)], dtype=np.uint64)
 
 # per-step series columns
@@ -757,18 +751,14 @@ def cnt_layout(W: int, pad: int, v: int) -> tuple[int, int, int]:
 
 
 @njit(inline="always")
-def _row_add(cnt, base, lanes, lo, wid, d):
-    for c in range(0, lanes, 16):
-        _span_add16(cnt, base + c, lo - c, wid, d)
-
-
-@njit(inline="always")
-def _shape_add(cnt, H, W, Wc, o, lanes, y, x, hw, v, d):
+def _shape_add(cnt, H, W, Wc, o, lanes, y, x, smask, v, d):
     """Add ``d`` to ``cnt`` at every real cell of the shape centred at (y, x), the centre excluded.
 
     ``cnt[c]`` then counts the sources whose shape contains ``c`` (all shapes
     are symmetric), i.e. what an agent on ``c`` sees; see :func:`cnt_layout`.
-    ``W, H >= 2v + 1``, so a wrapped row span never covers a cell twice.
+    ``smask`` holds the shape's rows as lanes of -1 (inside) or 0, ``lanes``
+    per row, the centre 0.  ``W, H >= 2v + 1``, so a wrapped row span never
+    covers a cell twice.
     """
     c0 = o + x - v
     img = 0
@@ -776,22 +766,23 @@ def _shape_add(cnt, H, W, Wc, o, lanes, y, x, hw, v, d):
         img = W
     elif x >= W - v:
         img = -W
+    mo = 0
     for r in range(2 * v + 1):
-        h = hw[r]
         base = _wrap1(y + r - v, H) * Wc + c0
-        _row_add(cnt, base, lanes, v - h, 2 * h + 1, d)
-        if img != 0:
-            _row_add(cnt, base + img, lanes, v - h, 2 * h + 1, d)
-    cnt[y * Wc + o + x] -= d
+        for c in range(0, lanes, 16):
+            _masked_add16(cnt, base + c, smask, mo + c, d)
+            if img != 0:
+                _masked_add16(cnt, base + img + c, smask, mo + c, d)
+        mo += lanes
 
 
 @njit(inline="always")
-def _act_add(cnt, cntb, H, W, Wc, o, lanes, y, x, hw, v, g, d):
+def _act_add(cnt, cntb, H, W, Wc, o, lanes, y, x, smask, v, g, d):
     """Add ``d`` actives of group ``g`` seen from the shape around (y, x)."""
     if g == KIND_A:
-        _shape_add(cnt, H, W, Wc, o, lanes, y, x, hw, v, d * CNT_ACT)
+        _shape_add(cnt, H, W, Wc, o, lanes, y, x, smask, v, d)
     else:
-        _shape_add(cntb, H, W, Wc, o, lanes, y, x, hw, v, d)
+        _shape_add(cntb, H, W, Wc, o, lanes, y, x, smask, v, d)
 
 
 @njit(cache=True)
@@ -827,19 +818,21 @@ def seq_steps_nb(
 
     Incremental state kept in step with the ``int8`` codes on every write:
 
-    * ``cnt[c]``: cops (low 16 bits) and group-A actives (``CNT_ACT`` units)
-      within citizen vision of real cell ``c``, ``cntb[c]``: group-B actives
-      (Model II) -- updated over one shape (O(v^2)) when a cop or an active
-      moves, is jailed, killed, or changes state, so that a citizen's
-      decision reads one word;
-    * the decision itself is ``rank[C, A + 1] < thr[i]``, exactly equivalent
-      to ``G - R P[C, A + 1] > T`` (see :func:`decision_ranks`);
+    * ``cnt[c] = S C + A``: cops ``C`` and group-A actives ``A`` within
+      citizen vision of real cell ``c`` (``S = ptab.shape[1]``), ``cntb[c]``
+      the same with group-B actives (Model II) -- updated over one shape
+      (O(v^2), 16-lane vector adds) when a cop or an active moves, is
+      jailed, killed, or changes state, so that a citizen's decision reads
+      one word;
+    * the decision itself is ``rank[S C + A + 1] < thr[i]`` (``rank`` is the
+      flattened table of :func:`decision_ranks`), exactly equivalent to
+      ``G - R P[C, A + 1] > T``;
     * bit planes of actives (and, in Model II, free members of each group),
       for the arrests' and killings' k-th-match choices.
 
-    ``grv``, ``risk``, ``ptab`` and ``threshold`` are not read (they are in
-    ``thr`` and ``rank``); they are arguments so that the NumPy twin has
-    the same signature.
+    ``grv``, ``risk`` and ``threshold`` are not read (they are in ``thr`` and
+    ``rank``; of ``ptab`` only the shape is used); they are arguments so
+    that the NumPy twin has the same signature.
     """
     H = ip[IP_H]
     W = ip[IP_W]
@@ -852,9 +845,15 @@ def seq_steps_nb(
     v = ip[IP_V]
     vc = ip[IP_VC]
     same_v = vc == v  # then the cops' shape is the citizens' shape
+    S = ptab.shape[1]  # row stride of the (flattened) rank table and unit of cops in the counts
     lanes = 16 * ((2 * v + 1 + 15) // 16)  # as cnt_layout
     o = 2 * pad
     Wc = o + W + lanes
+    smask = np.zeros((2 * v + 1) * lanes, dtype=np.int32)  # the shape's rows as lane masks
+    for r in range(2 * v + 1):
+        for k in range(v - hw[r], v + hw[r] + 1):
+            if r != v or k != v:
+                smask[r * lanes + k] = -1
     N = kind.shape[0]
     useed = np.uint64(seed)
     Hp = H + 2 * pad
@@ -865,6 +864,7 @@ def seq_steps_nb(
     for r in range(2 * v + 1):
         rm[r] = _MASKS[2 * hw[r] + 1] << np.uint64(v - hw[r])
     swap = np.empty(N, dtype=np.int32)
+    skip = np.empty(N, dtype=np.int8)
     for s in range(nsteps):
         t = t0 + s + 1
         k_order = _base_nb(useed, S_ORDER, t)
@@ -880,21 +880,37 @@ def seq_steps_nb(
             tmp = perm[i]
             perm[i] = perm[j]
             perm[j] = tmp
+        # Turns that only serve a jail term (jailed at the start of the step with
+        # a term left) touch nothing but the agent's own counter, which no one
+        # else reads, and no one can change such an agent (arrests take
+        # actives, killings free members): they commute with every other turn,
+        # so they are done here in one pass and left out of the ordered loop.
+        for i in range(N):
+            st = state[i]
+            busy = st == DEAD or (st == JAILED_ST and jail[i] > 0)
+            if busy and st != DEAD:
+                jail[i] -= 1
+            skip[i] = busy
+        nt = 0
+        for n in range(N):  # the remaining turns, in the random order (reuses the draws' buffer)
+            i = perm[n]
+            swap[nt] = i
+            nt += 1 - skip[i]
         killed_a = 0
         killed_b = 0
         arrests = 0
-        for n in range(N):
-            if n + PF_FAR < N:  # the random order is known: fetch ahead (a hint, no effect on results)
-                i2 = perm[n + PF_FAR]
+        for n in range(nt):
+            if n + PF_FAR < nt:  # the random order is known: fetch ahead (a hint, no effect on results)
+                i2 = swap[n + PF_FAR]
                 _prefetch(state, i2)
                 _prefetch(pos, i2)
                 _prefetch(thr, i2)
                 _prefetch(kind, i2)
-            i = perm[n]
+            i = swap[n]
             st = state[i]
-            if st == DEAD:
+            if st == DEAD:  # killed earlier in this step
                 continue
-            if st == JAILED_ST and jail[i] > 0:  # cops are never jailed
+            if st == JAILED_ST and jail[i] > 0:  # arrested earlier in this step (cops are never jailed)
                 jail[i] -= 1
                 continue
             g = kind[i]
@@ -905,9 +921,9 @@ def seq_steps_nb(
             if g == KIND_COP:
                 if same_v:
                     cc = y * Wc + o + x
-                    nact = np.int64(cnt[cc] >> CNT_SHIFT)
+                    nact = np.int64(cnt[cc] % S)
                     if model2:
-                        nact += cntb[cc]
+                        nact += cntb[cc] % S
                 else:
                     nact = _count_bb(planes, nw, y + pad, x + pad, rmc, vc, P_ACT_A, P_ACT_B)
                 if nact > 0:
@@ -919,7 +935,7 @@ def seq_steps_nb(
                     state[vi] = JAILED_ST
                     jail[vi] = int(_u01_nb(k_jail, i) * (jmax + 1))
                     _set_bb(codes, planes, pm, H, W, pad, Wp, nw, vy, vx, JAILED)
-                    _act_add(cnt, cntb, H, W, Wc, o, lanes, vy, vx, hw, v, kind[vi], -1)
+                    _act_add(cnt, cntb, H, W, Wc, o, lanes, vy, vx, smask, v, kind[vi], -1)
                     arrests += 1
                 if movement:
                     m = _probe_batch(codes, b, tabc, k_move, i)
@@ -935,17 +951,15 @@ def seq_steps_nb(
                         ty, tx = _relocate(
                             codes, planes, pm, occ, pos, H, W, pad, Wp, nw, i, y, x, dy, dx, COP
                         )
-                        _shape_add(cnt, H, W, Wc, o, lanes, y, x, hw, v, -1)
-                        _shape_add(cnt, H, W, Wc, o, lanes, ty, tx, hw, v, 1)
+                        _shape_add(cnt, H, W, Wc, o, lanes, y, x, smask, v, -S)
+                        _shape_add(cnt, H, W, Wc, o, lanes, ty, tx, smask, v, S)
+                        if model2:
+                            _shape_add(cntb, H, W, Wc, o, lanes, y, x, smask, v, -S)
+                            _shape_add(cntb, H, W, Wc, o, lanes, ty, tx, smask, v, S)
             else:
                 cc = y * Wc + o + x
-                c = cnt[cc]
-                ncop = c & CNT_MASK
-                if g == KIND_A:
-                    nact = c >> CNT_SHIFT
-                else:
-                    nact = cntb[cc]
-                if rank[ncop, nact + 1] < thr[i]:
+                c = cnt[cc] if g == KIND_A else cntb[cc]  # S C + A: row C, column A + 1 is c + 1
+                if rank[c + 1] < thr[i]:
                     new = ACTIVE
                 else:
                     new = QUIET
@@ -966,7 +980,7 @@ def seq_steps_nb(
                         vcell = vy * W + vx
                         vi = occ[vcell]
                         if state[vi] == ACTIVE:
-                            _act_add(cnt, cntb, H, W, Wc, o, lanes, vy, vx, hw, v, kind[vi], -1)
+                            _act_add(cnt, cntb, H, W, Wc, o, lanes, vy, vx, smask, v, kind[vi], -1)
                         state[vi] = DEAD
                         occ[vcell] = -1
                         _set_bb(codes, planes, pm, H, W, pad, Wp, nw, vy, vx, EMPTY)
@@ -994,9 +1008,9 @@ def seq_steps_nb(
                 was = st == ACTIVE
                 now = new == ACTIVE
                 if was and (not now or ty != y or tx != x):
-                    _act_add(cnt, cntb, H, W, Wc, o, lanes, y, x, hw, v, g, -1)
+                    _act_add(cnt, cntb, H, W, Wc, o, lanes, y, x, smask, v, g, -1)
                 if now and (not was or ty != y or tx != x):
-                    _act_add(cnt, cntb, H, W, Wc, o, lanes, ty, tx, hw, v, g, 1)
+                    _act_add(cnt, cntb, H, W, Wc, o, lanes, ty, tx, smask, v, g, 1)
         row = series[s]
         _count_series(kind, state, row)
         row[C_KILL_A] = killed_a
@@ -1236,13 +1250,13 @@ def build_planes_np(codes: np.ndarray, pm: np.ndarray, Hp: int, Wp: int, nw: int
 
 
 def build_counts_np(
-    H: int, W: int, pad: int, hw: np.ndarray, pos: np.ndarray, kind: np.ndarray, state: np.ndarray
+    H: int, W: int, pad: int, hw: np.ndarray, pos: np.ndarray, kind: np.ndarray, state: np.ndarray, S: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Neighbourhood counts ``(cnt, cntb)`` of the numba sequential kernel, from scratch.
 
-    ``cnt`` = cops + ``CNT_ACT`` x group-A actives within the shape ``hw``
-    around each real cell (its centre excluded), ``cntb`` = group-B actives,
-    both in the layout of :func:`cnt_layout` (scratch columns zero).
+    ``cnt`` = ``S`` x cops + group-A actives within the shape ``hw`` around
+    each real cell (its centre excluded), ``cntb`` = ``S`` x cops + group-B
+    actives, both in the layout of :func:`cnt_layout` (scratch columns zero).
     """
     v = (len(hw) - 1) // 2
     o, _, Wc = cnt_layout(W, pad, v)
@@ -1259,8 +1273,10 @@ def build_counts_np(
         out[:, o : o + W] = n
         return out.ravel()
 
-    cnt = seen(kind == KIND_COP) + CNT_ACT * seen((kind == KIND_A) & (state == ACTIVE))
-    return cnt.astype(np.int32), seen((kind == KIND_B) & (state == ACTIVE))
+    cops = S * seen(kind == KIND_COP)
+    return cops + seen((kind == KIND_A) & (state == ACTIVE)), cops + seen(
+        (kind == KIND_B) & (state == ACTIVE)
+    )
 
 
 def real_counts(cnt: np.ndarray, H: int, W: int, pad: int, v: int) -> np.ndarray:

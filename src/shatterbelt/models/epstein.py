@@ -435,12 +435,16 @@ class EpsteinSim:
             if self.backend == "numba":
                 # acceleration structures of the numba kernel, kept in step by it
                 self._planes = K.build_planes_np(self.codes, self._pm, H + 2 * pad, Wp, nw)
-                self._cnt, self._cntb = K.build_counts_np(H, W, pad, self.hw, self.pos, self.kind, self.state)
-                self._rank, self._thr = K.decision_ranks(self.ptab, self.grv, self.risk, float(p.threshold))
+                S = self.ptab.shape[1]
+                self._cnt, self._cntb = K.build_counts_np(
+                    H, W, pad, self.hw, self.pos, self.kind, self.state, S
+                )
+                rank, self._thr = K.decision_ranks(self.ptab, self.grv, self.risk, float(p.threshold))
+                self._rank = rank.ravel()
             else:
                 self._planes = np.zeros(0, dtype=np.uint64)
                 self._cnt = self._cntb = self._thr = np.zeros(0, dtype=np.int32)
-                self._rank = np.zeros((0, 0), dtype=np.int32)
+                self._rank = np.zeros(0, dtype=np.int32)
         else:
             self._newst = np.zeros(n, dtype=np.int8)
             self._target = np.zeros(n, dtype=np.int64)
