@@ -467,3 +467,65 @@ def add_one_i16(a):
         lo, hi = bounds(n, ch)
         for i in range(lo, hi):
             a[i] += 1
+
+
+@njit(parallel=True, cache=True)
+def fighters_detain(fidx, status, actor, region, outlaw, d, key):
+    """Fighters of outlaw actors detained this month (sorted): status FIGHTER and u(key, i) < d[actor, region]."""
+    n = fidx.size
+    go = np.zeros(n, np.bool_)
+    cnt = np.zeros(NCH, np.int64)
+    for ch in prange(NCH):
+        lo, hi = bounds(n, ch)
+        c = 0
+        for j in range(lo, hi):
+            i = fidx[j]
+            if status[i] == 1:
+                a = np.int64(actor[i])
+                if outlaw[a] and u01(key, i) < d[a, np.int64(region[i])]:
+                    go[j] = True
+                    c += 1
+        cnt[ch] = c
+    off = _compact_offsets(cnt)
+    sel = np.empty(off[NCH], np.int64)
+    for ch in prange(NCH):
+        lo, hi = bounds(n, ch)
+        k = off[ch]
+        for j in range(lo, hi):
+            if go[j]:
+                sel[k] = fidx[j]
+                k += 1
+    return sel
+
+
+@njit(parallel=True, cache=True)
+def fighters_infiltration(fidx, status, actor, allegiance, region, is_state, armed_b, R):
+    """Per region: state-force members (tot) and those answering to an entity whose armed wing is there (bad)."""
+    n = fidx.size
+    tot = np.zeros((NCH, R), np.int64)
+    bad = np.zeros((NCH, R), np.int64)
+    for ch in prange(NCH):
+        lo, hi = bounds(n, ch)
+        for j in range(lo, hi):
+            i = fidx[j]
+            if status[i] == 1 and is_state[np.int64(actor[i])]:
+                r = np.int64(region[i])
+                tot[ch, r] += 1
+                al = np.int64(allegiance[i])
+                if al >= 0 and armed_b[al, r]:
+                    bad[ch, r] += 1
+    return tot.sum(0), bad.sum(0)
+
+
+@njit(parallel=True, cache=True)
+def fighters_allegiance(fidx, status, actor, allegiance, region, army_i, R, B1):
+    """Soldiers of the army by region x (allegiance + 1)."""
+    n = fidx.size
+    cnt = np.zeros((NCH, R, B1), np.int64)
+    for ch in prange(NCH):
+        lo, hi = bounds(n, ch)
+        for j in range(lo, hi):
+            i = fidx[j]
+            if status[i] == 1 and actor[i] == army_i:
+                cnt[ch, np.int64(region[i]), np.int64(allegiance[i]) + 1] += 1
+    return cnt.sum(0)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _fast
 from ..population import CIV, FIGHTER, NO_ACTOR
 from ..scenario.params import Param
 from .base import Module
@@ -111,14 +112,21 @@ class ArmyCohesion(Module):
         w = self.world
         ppl = w.people
         fidx = w.fighter_idx
-        m = (ppl.actor[fidx] == w.army_i) & (ppl.status[fidx] == FIGHTER)
-        s = fidx[m]
-        if s.size == 0:
-            return np.zeros(w.R)
-        g = ppl.allegiance[s].astype(np.int64) + 1  # 0 = the state
-        r = ppl.region[s].astype(np.int64)
-        cnt = np.zeros((w.R, w.B + 1))
-        np.add.at(cnt, (r, g), 1.0)
+        if w.use_numba:
+            cnt = _fast._kernels().fighters_allegiance(
+                fidx, ppl.status, ppl.actor, ppl.allegiance, ppl.region, w.army_i, w.R, w.B + 1
+            ).astype(np.float64)  # integer counts: the same numbers as adding 1.0 one by one
+            if cnt.sum() == 0:
+                return np.zeros(w.R)
+        else:
+            m = (ppl.actor[fidx] == w.army_i) & (ppl.status[fidx] == FIGHTER)
+            s = fidx[m]
+            if s.size == 0:
+                return np.zeros(w.R)
+            g = ppl.allegiance[s].astype(np.int64) + 1  # 0 = the state
+            r = ppl.region[s].astype(np.int64)
+            cnt = np.zeros((w.R, w.B + 1))
+            np.add.at(cnt, (r, g), 1.0)
         tot = cnt.sum(1, keepdims=True)
         sh = np.where(tot > 0, cnt / np.maximum(tot, 1.0), 0.0)
         return np.where(tot[:, 0] > 0, 1.0 - (sh**2).sum(1), 0.0)

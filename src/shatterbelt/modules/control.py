@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _fast
 from ..kernels import connected_components
 from ..population import FIGHTER
 from ..scenario.params import Param
@@ -48,15 +49,23 @@ class Control(Module):
         # infiltration: state members answering to an entity with an armed wing present here
         ppl = w.people
         fidx = w.fighter_idx
-        if fidx.size:
+        if fidx.size and w.use_numba:
+            armed_b = self._armed_wings(S)
+            tot_i, bad_i = _fast._kernels().fighters_infiltration(
+                fidx, ppl.status, ppl.actor, ppl.allegiance, ppl.region, w.is_state, armed_b, w.R
+            )
+            if tot_i.sum():
+                tot, bad = tot_i.astype(np.float64), bad_i.astype(np.float64)
+                frac = np.where(tot > 0, bad / np.maximum(tot, 1.0), 0.0)
+                state_members = S[w.is_state].sum(0)
+                E[0] -= p["infiltration_discount"] * frac * state_members
+        elif fidx.size:
             st = w.is_state[np.maximum(ppl.actor[fidx], 0)] & (ppl.status[fidx] == FIGHTER)
             s = fidx[st]
             if s.size:
                 al = ppl.allegiance[s].astype(np.int64)
                 r = ppl.region[s].astype(np.int64)
-                armed_b = np.zeros((w.B, w.R), bool)
-                for a in np.flatnonzero(w.parent >= 0):
-                    armed_b[w.parent[a]] |= S[a] > 0
+                armed_b = self._armed_wings(S)
                 disloyal = (al >= 0) & armed_b[np.maximum(al, 0), r]
                 tot = np.bincount(r, minlength=w.R).astype(np.float64)
                 bad = np.bincount(r[disloyal], minlength=w.R).astype(np.float64)
@@ -64,6 +73,14 @@ class Control(Module):
                 state_members = S[w.is_state].sum(0)
                 E[0] -= p["infiltration_discount"] * frac * state_members
         return np.maximum(E, 0.0)
+
+    def _armed_wings(self, S: np.ndarray) -> np.ndarray:
+        """armed_b[b, r]: bloc b has an armed wing with strength in region r."""
+        w = self.world
+        armed_b = np.zeros((w.B, w.R), bool)
+        for a in np.flatnonzero(w.parent >= 0):
+            armed_b[w.parent[a]] |= S[a] > 0
+        return armed_b
 
     def update(self, first: bool = False) -> None:
         w, p = self.world, self.p

@@ -303,14 +303,21 @@ class Violence(Module):
         if fidx.size == 0:
             return
         state_S = S[w.is_state | w.is_foreign].sum(0)  # R
-        a = ppl.actor[fidx].astype(np.int64)
-        r = ppl.region[fidx].astype(np.int64)
-        ok = (ppl.status[fidx] == FIGHTER) & w.outlaw[np.maximum(a, 0)]
         haven = np.where(w.is_insurgency[:, None], 1.0 - p["haven_detention"] * w.regional_war * np.where(w.border, 1.0, 0.5)[None, :], 1.0)
         d = p["detention_rate"] * state_S[None, :] / (state_S[None, :] + S + 1.0) * haven  # A x R
-        u = w.rng.agent_uniforms("violence.detain", t, fidx)
-        go = ok & (u < d[np.maximum(a, 0), r])
-        sel = fidx[go]
+        if w.use_numba:
+            sel = _fast._kernels().fighters_detain(
+                fidx, ppl.status, ppl.actor, ppl.region, w.outlaw, np.ascontiguousarray(d),
+                np.uint64(w.rng.key("violence.detain", t)),
+            )
+            a, r, go = ppl.actor[sel].astype(np.int64), ppl.region[sel].astype(np.int64), slice(None)
+        else:
+            a = ppl.actor[fidx].astype(np.int64)
+            r = ppl.region[fidx].astype(np.int64)
+            ok = (ppl.status[fidx] == FIGHTER) & w.outlaw[np.maximum(a, 0)]
+            u = w.rng.agent_uniforms("violence.detain", t, fidx)
+            go = ok & (u < d[np.maximum(a, 0), r])
+            sel = fidx[go]
         if sel.size == 0:
             return
         lo, hi = int(p["term_min"]), int(p["term_max"])
