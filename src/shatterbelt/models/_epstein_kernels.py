@@ -26,8 +26,11 @@ cell to the agent index on it (or -1).
 Random sequential activation (Mesa's ``shuffle_do``) is inherently
 sequential, so its NumPy fallback loops over agents in Python (with NumPy on
 each neighbourhood) and is slow; it exists so that the package works where
-numba cannot be installed, and to cross-check the numba kernel.  The
-simultaneous update is fully vectorised in NumPy.
+numba cannot be installed, and to cross-check the numba kernel, which keeps
+incremental neighbourhood counts, integer decision thresholds and bit planes
+and uses a few AVX-512-friendly intrinsics (see :func:`seq_steps_nb`); the
+fallback evaluates every neighbourhood and the decision formula as written.
+The simultaneous update is fully vectorised in NumPy.
 """
 
 from __future__ import annotations

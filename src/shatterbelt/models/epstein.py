@@ -356,8 +356,10 @@ class EpsteinSim:
 
     The state lives in compact preallocated arrays (``int8`` codes and kinds,
     ``int16`` jail terms, ``float32`` grievance and risk aversion, ``int32``
-    positions); stepping allocates nothing proportional to the population
-    in the numba path.
+    positions); in the numba path a call of :meth:`step` allocates two
+    scratch arrays of one and four bytes per agent, whatever the number of
+    steps.  The sequential numba kernel also keeps neighbourhood counts, bit
+    planes and per-agent decision thresholds (see ``_epstein_kernels``).
     """
 
     def __init__(
@@ -439,6 +441,8 @@ class EpsteinSim:
                 self._cnt, self._cntb = K.build_counts_np(
                     H, W, pad, self.hw, self.pos, self.kind, self.state, S
                 )
+                if model == 1:
+                    self._cntb = np.zeros(1, dtype=np.int32)  # group B: Model II only
                 rank, self._thr = K.decision_ranks(self.ptab, self.grv, self.risk, float(p.threshold))
                 self._rank = rank.ravel()
             else:
