@@ -34,13 +34,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import machine
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -127,42 +128,6 @@ def worker(scale: float, seed: int, backend: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 # driver
 # --------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    import numpy
-    import psutil
-
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info: dict[str, Any] = {
-        "cpu": cpu,
-        "logical_cores": os.cpu_count(),
-        "physical_cores": psutil.cpu_count(logical=False),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-    }
-    try:
-        import numba
-
-        info["numba"] = numba.__version__
-        info["numba_threads"] = numba.config.NUMBA_NUM_THREADS
-    except ImportError:
-        info["numba"] = None
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-        info["simd"] = [f for f in ("avx2", "avx512f", "avx512dq") if f" {f} " in flags]
-    except OSError:
-        pass
-    return info
 
 
 def _run_worker(scale: float, seed: int, backend: str, timeout: float, src: str | None = None) -> dict[str, Any]:
@@ -294,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": f"shatterbelt engine, {SCENARIO} full horizon",
         "command": "python benchmarks/bench_engine.py" + (" --quick" if a.quick else ""),
         "started": started,
-        "machine": machine(),
+        "machine": machine(('numba',)),
         "runs": rows,
         "targets": {
             "full_scale_wall_s": {"target": TARGET_FULL_S, "stretch": STRETCH_FULL_S,

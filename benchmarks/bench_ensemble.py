@@ -26,13 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import machine
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -71,16 +72,6 @@ def _ensemble(runs: int, scale: float, workers: int, tmp: Path, name: str) -> di
     }
 
 
-def machine() -> dict[str, Any]:
-    import psutil
-
-    return {
-        "python": platform.python_version(), "platform": platform.platform(), "cpu": platform.processor() or "",
-        "logical_cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
-    }
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small ensembles at scale 0.002 (about a minute)")
@@ -103,7 +94,7 @@ def main() -> int:
         "command_equivalent": f"shatterbelt ensemble iraq-2010 --runs N --sample lhs --scale {cfg['scale']} --workers K",
         "shatterbelt": __version__,
         "mode": "quick" if args.quick else "full",
-        "machine": machine(),
+        "machine": machine(('numba', 'dask', 'duckdb')),
         "one_worker": one,
         "two_workers": two,
         "speedup_1_to_2": round(two["runs_per_minute"] / one["runs_per_minute"], 3),

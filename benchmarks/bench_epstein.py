@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _machine import machine
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -171,41 +171,6 @@ def worker_ours(size: int, steps: int, long_steps: int, seed: int, reps: int = R
 # --------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    import numpy
-    import psutil
-
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info: dict[str, Any] = {
-        "cpu": cpu,
-        "logical_cores": os.cpu_count(),
-        "physical_cores": psutil.cpu_count(logical=False),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-    }
-    for mod in ("numba", "mesa"):
-        try:
-            info[mod] = __import__(mod).__version__
-        except ImportError:
-            info[mod] = None
-    try:
-        import numba
-
-        info["numba_threads"] = numba.config.NUMBA_NUM_THREADS
-    except ImportError:
-        pass
-    return info
-
-
 def _run_worker(args: list[str], timeout: float) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *args]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -265,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": started,
         "params": dict(PARAMS, discretisation="round", neighbourhood="von_neumann", activation="sequential"),
         "seed": a.seed,
-        "machine": machine(),
+        "machine": machine(('numba', 'mesa')),
         "results": rows,
     }
     out = a.out or RESULTS / ("epstein-quick.json" if a.quick else "epstein.json")

@@ -45,8 +45,8 @@ def stream_key(seed: int, name: str, month: int) -> int:
     return _mix(_mix(_mix(int(seed) + GOLDEN) ^ stream_id(name)) + (int(month) + 1) * GOLDEN)
 
 
-def uniforms(key: int, idx: np.ndarray) -> np.ndarray:
-    """Uniform [0, 1) numbers for agent indices ``idx`` under ``key`` (vectorised splitmix64)."""
+def hashes(key: int, idx: np.ndarray) -> np.ndarray:
+    """Raw 64-bit splitmix64 hashes of agent indices ``idx`` under ``key`` (vectorised)."""
     z = np.asarray(idx, dtype=np.uint64) + np.uint64(1)
     z *= np.uint64(GOLDEN)
     z += np.uint64(key)
@@ -55,7 +55,12 @@ def uniforms(key: int, idx: np.ndarray) -> np.ndarray:
     z ^= z >> np.uint64(27)
     z *= np.uint64(_C2)
     z ^= z >> np.uint64(31)
-    return (z >> np.uint64(11)).astype(np.float64) * _INV53
+    return z
+
+
+def uniforms(key: int, idx: np.ndarray) -> np.ndarray:
+    """Uniform [0, 1) numbers for agent indices ``idx`` under ``key``: the top 53 bits of the hash."""
+    return (hashes(key, idx) >> np.uint64(11)).astype(np.float64) * _INV53
 
 
 class Streams:

@@ -39,6 +39,8 @@ import os
 
 import numpy as np
 
+from .. import rng as _rng
+
 # --------------------------------------------------------------------------
 # optional numba
 # --------------------------------------------------------------------------
@@ -336,50 +338,17 @@ N_COLS = len(SERIES_COLUMNS)
 # counter-based random numbers: three identical implementations
 # --------------------------------------------------------------------------
 
-_M64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-_C1 = 0xBF58476D1CE4E5B9
-_C2 = 0x94D049BB133111EB
-_INV53 = 1.0 / (1 << 53)
-
-
-def mix_py(z: int) -> int:
-    """splitmix64 finaliser on a Python int (mod 2**64)."""
-    z &= _M64
-    z = ((z ^ (z >> 30)) * _C1) & _M64
-    z = ((z ^ (z >> 27)) * _C2) & _M64
-    return z ^ (z >> 31)
+# the splitmix64 constants and vectorised hashes are the engine's (shatterbelt.rng), so the
+# reference models and the engine draw their numbers the same way
+_M64, _GOLDEN, _C1, _C2, _INV53 = _rng._M64, _rng.GOLDEN, _rng._C1, _rng._C2, _rng._INV53
+mix_py = _rng._mix
+uniforms_np = _rng.uniforms
+hashes_np = _rng.hashes
 
 
 def base_py(seed: int, stream: int, step: int) -> int:
     """Key of ``(seed, stream, step)``; the per-agent draw hashes the agent index into it."""
     return mix_py(mix_py(mix_py(int(seed) + _GOLDEN) ^ (stream * _GOLDEN)) + (step + 1) * _GOLDEN)
-
-
-def uniforms_np(key: int, idx: np.ndarray) -> np.ndarray:
-    """Uniform [0, 1) doubles for agent indices ``idx`` under ``key`` (vectorised splitmix64)."""
-    z = np.asarray(idx, dtype=np.uint64) + np.uint64(1)
-    z *= np.uint64(_GOLDEN)
-    z += np.uint64(key)
-    z ^= z >> np.uint64(30)
-    z *= np.uint64(_C1)
-    z ^= z >> np.uint64(27)
-    z *= np.uint64(_C2)
-    z ^= z >> np.uint64(31)
-    return (z >> np.uint64(11)).astype(np.float64) * _INV53
-
-
-def hashes_np(key: int, idx: np.ndarray) -> np.ndarray:
-    """Raw 64-bit hashes (priorities) for agent indices ``idx`` under ``key``."""
-    z = np.asarray(idx, dtype=np.uint64) + np.uint64(1)
-    z *= np.uint64(_GOLDEN)
-    z += np.uint64(key)
-    z ^= z >> np.uint64(30)
-    z *= np.uint64(_C1)
-    z ^= z >> np.uint64(27)
-    z *= np.uint64(_C2)
-    z ^= z >> np.uint64(31)
-    return z
 
 
 _U_GOLDEN = np.uint64(_GOLDEN)
