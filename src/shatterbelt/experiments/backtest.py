@@ -45,6 +45,7 @@ from scipy import stats
 from .ensemble import Ensemble, EnsembleResult, check_failures
 from .powerlaw import fit_powerlaw
 from .scoring import brier, covered, crps_ensemble, crps_normal, interval, log1p, normal_interval
+from .stats import finite_or_none
 
 CALIBRATION_LAST_YEAR = 2012
 WINDOWS = ("calibration (<=2012)", "out-of-sample (2013-14)")
@@ -344,16 +345,7 @@ class Backtest:
     out: Path
 
     def to_json(self) -> dict[str, Any]:
-        def clean(o: Any) -> Any:
-            if isinstance(o, float):
-                return o if math.isfinite(o) else None
-            if isinstance(o, dict):
-                return {k: clean(v) for k, v in o.items()}
-            if isinstance(o, list):
-                return [clean(v) for v in o]
-            return o
-
-        return clean({
+        return finite_or_none({
             "scenario": self.scenario, "windows": list(WINDOWS), "targets": self.rows, "summary": self.summary,
             "verdicts": self.lines, "event_size_exponent": self.exponent, "baselines": self.baseline_info,
             "politics": self.politics,

@@ -31,6 +31,7 @@ from ..errors import UsageError
 from .design import constraint_groups, explicit_design, parameter_space
 from .ensemble import Ensemble, check_failures, expand_raw
 from .overlay import read_overlay, resolve_raw, scenario_from_raw
+from .stats import finite_or_none
 
 #: short outcome names -> metric keys
 OUTCOMES = {
@@ -57,16 +58,7 @@ class Sensitivity:
     out: Path
 
     def to_json(self) -> dict[str, Any]:
-        def clean(o: Any) -> Any:
-            if isinstance(o, float):
-                return o if math.isfinite(o) else None
-            if isinstance(o, dict):
-                return {k: clean(v) for k, v in o.items()}
-            if isinstance(o, list):
-                return [clean(v) for v in o]
-            return o
-
-        return clean({"method": self.method, "parameters": self.parameters, "runs": self.runs,
+        return finite_or_none({"method": self.method, "parameters": self.parameters, "runs": self.runs,
                       "points_pulled_to_valid": self.repaired, "outcomes": self.outcomes,
                       "saved": str(self.out / f"sensitivity_{self.method}.json")})
 

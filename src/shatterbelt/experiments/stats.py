@@ -110,3 +110,14 @@ def fmt(x: float | None, digits: int = 3) -> str:
     if ax >= 1 or ax == 0:
         return f"{x:.{max(digits - 1, 0)}f}".rstrip("0").rstrip(".") if ax < 100 else f"{x:.0f}"
     return f"{x:.{digits}g}"
+
+
+def finite_or_none(o: Any) -> Any:
+    """JSON-safe copy: non-finite floats (an undefined interval, say) become null, recursively."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: finite_or_none(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [finite_or_none(v) for v in o]
+    return o
