@@ -7,8 +7,9 @@ for platforms without numba).  This module is the only place that decides which:
 * ``"numpy"``: always the NumPy path;
 * ``"numba"``: the numba path, or a :class:`~shatterbelt.errors.UsageError` if numba
   cannot be used;
-* ``"auto"`` (the default): numba when it is installed and not disabled, and the work is
-  large enough to repay compiling (see :func:`resolve_backend`).
+* ``"auto"`` (the default): numba whenever it is installed and not disabled, else NumPy.
+  The kernels are cached on disk (numba's ``cache=True``), so only the first run on a
+  machine pays for compiling them (about 15 s); later runs start as fast as NumPy.
 
 ``SHATTERBELT_NO_NUMBA=1`` disables numba everywhere; ``SHATTERBELT_BACKEND`` gives the
 default for engine runs that do not name a backend.
@@ -22,10 +23,6 @@ import os
 from .errors import UsageError
 
 BACKENDS: tuple[str, ...] = ("auto", "numba", "numpy")
-
-#: ``auto`` takes numba from this many agents (below it numba's start-up costs more than it saves)
-AUTO_MIN_AGENTS = 1_000_000
-
 
 def numba_disabled() -> bool:
     """True when ``SHATTERBELT_NO_NUMBA`` is set to a true value."""
@@ -47,15 +44,13 @@ def default_backend() -> str:
     return os.environ.get("SHATTERBELT_BACKEND", "auto") or "auto"
 
 
-def resolve_backend(backend: str | None, n_agents: int, min_agents: int = AUTO_MIN_AGENTS) -> str:
-    """Resolve a backend name to ``"numba"`` or ``"numpy"``.
+def resolve_backend(backend: str | None = None) -> str:
+    """Resolve a backend name (None: :func:`default_backend`) to ``"numba"`` or ``"numpy"``.
 
-    ``auto`` means the same everywhere: numba when it can be used and there are at least
-    ``min_agents`` agents (numba's start-up is paid back only on large populations), else NumPy.
+    ``auto`` means the same everywhere (engine and Epstein models): numba whenever it can be
+    used, else NumPy.  Both give byte-identical results.
 
-    >>> resolve_backend("numpy", 10)
-    'numpy'
-    >>> resolve_backend("auto", 10)
+    >>> resolve_backend("numpy")
     'numpy'
     """
     b = (backend if backend is not None else default_backend()).strip().lower()
@@ -68,8 +63,7 @@ def resolve_backend(backend: str | None, n_agents: int, min_agents: int = AUTO_M
             why = "disabled by SHATTERBELT_NO_NUMBA" if numba_disabled() else "numba is not installed"
             raise UsageError(f"backend: numba is not available ({why})")
         return "numba"
-    return "numba" if (n_agents >= min_agents and have_numba()) else "numpy"
+    return "numba" if have_numba() else "numpy"
 
 
-__all__ = ["BACKENDS", "AUTO_MIN_AGENTS", "default_backend", "have_numba", "numba_disabled", "numba_installed",
-           "resolve_backend"]
+__all__ = ["BACKENDS", "default_backend", "have_numba", "numba_disabled", "numba_installed", "resolve_backend"]
