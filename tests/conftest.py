@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shatterbelt.scenario.loader import load_scenario
-from shatterbelt.sim import Result, Simulation
+from shatterbelt import Result, Simulation, load_scenario
 
 TINY = str(Path(__file__).parent / "data" / "tiny.yaml")
 

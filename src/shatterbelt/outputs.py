@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from .modules.violence import EVENT_TYPES, SUB_TYPES
 
 if TYPE_CHECKING:
-    from .sim import Result
+    from .result import Result
     from .world import World
 
 NATIONAL = "national"

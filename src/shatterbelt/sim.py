@@ -22,41 +22,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
 
 from . import _fast
 from .modules import PROCESS, politics_module_for
+from .result import Result
 from .scenario.schema import Scenario
 from .world import World
-
-
-@dataclass
-class Result:
-    """Everything a run produced: panel, events, summary, the resolved scenario and timings."""
-
-    scenario: Scenario
-    seed: int
-    scale: float
-    world: World
-    panel: Any  # pyarrow.Table
-    events: Any  # pyarrow.Table
-    summary: dict[str, Any]
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def write(self, out_dir: str) -> dict[str, str]:
-        from .outputs import write_result
-
-        return write_result(self, out_dir)
 
 
 class Simulation:
     """One run of a scenario at a scale with a seed.
 
     >>> from shatterbelt import load_scenario, Simulation
-    >>> res = Simulation(load_scenario("iraq-2010"), scale=0.001, seed=1).run()  # doctest: +SKIP
+    >>> res = Simulation(load_scenario("iraq-2010"), scale=0.001, seed=1, until="2011-06").run()
+    >>> res.summary["civilian_deaths_by_year"]
+    {'2010': 1508, '2011': 1889}
     """
 
     def __init__(
@@ -153,4 +133,4 @@ def run(
     return Simulation(scenario, scale=scale, seed=seed, until=until, backend=backend).run()
 
 
-__all__ = ["Simulation", "Result", "run", "np"]
+__all__ = ["Simulation", "Result", "run"]
