@@ -58,6 +58,28 @@ def hashes(key: int, idx: np.ndarray) -> np.ndarray:
     return z
 
 
+# The same hash on one ``uint64`` value, as plain arithmetic on NumPy scalars that numba
+# compiles unchanged (``numba.njit(hash64)``): kernels take it from here instead of
+# writing their own copy.  Self-contained (no calls), so that it compiles on its own.
+_U1, _U11, _U27, _U30, _U31 = np.uint64(1), np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
+_UGOLDEN, _UC1, _UC2 = np.uint64(GOLDEN), np.uint64(_C1), np.uint64(_C2)
+
+
+def mix64(z: np.uint64) -> np.uint64:
+    """splitmix64 finaliser of a ``uint64`` (bit-identical to :func:`_mix`)."""
+    z = (z ^ (z >> _U30)) * _UC1
+    z = (z ^ (z >> _U27)) * _UC2
+    return z ^ (z >> _U31)
+
+
+def hash64(key: np.uint64, i: int | np.integer) -> np.uint64:
+    """The hash of one agent index ``i`` under ``key``: one element of :func:`hashes`."""
+    z = (np.uint64(i) + _U1) * _UGOLDEN + key
+    z = (z ^ (z >> _U30)) * _UC1
+    z = (z ^ (z >> _U27)) * _UC2
+    return z ^ (z >> _U31)
+
+
 def uniforms(key: int, idx: np.ndarray) -> np.ndarray:
     """Uniform [0, 1) numbers for agent indices ``idx`` under ``key``: the top 53 bits of the hash."""
     return (hashes(key, idx) >> np.uint64(11)).astype(np.float64) * _INV53
