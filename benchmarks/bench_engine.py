@@ -78,7 +78,7 @@ def _peak_rss_mb() -> float:
 def worker(scale: float, seed: int, backend: str) -> dict[str, Any]:
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
-    from shatterbelt.scenario.loader import load_scenario
+    from shatterbelt.resolve import load_scenario
     from shatterbelt.sim import Simulation
 
     sc = load_scenario(SCENARIO)
@@ -153,7 +153,7 @@ def _run_worker(scale: float, seed: int, backend: str, timeout: float, src: str 
 def _warm_up() -> None:
     """Compile the numba kernels (or load them from the cache) outside any timed run."""
     code = (
-        "from pathlib import Path; from shatterbelt.scenario.loader import load_scenario; "
+        "from pathlib import Path; from shatterbelt.resolve import load_scenario; "
         "from shatterbelt.sim import Simulation; "
         "Simulation(load_scenario('iraq-2010'), scale=0.002, seed=1, until='2010-09', backend='numba').run()"
     )

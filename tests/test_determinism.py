@@ -6,7 +6,7 @@ import filecmp
 
 import numpy as np
 
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 from shatterbelt.sim import Simulation
 from tests.conftest import TINY, cached_run
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 from shatterbelt.sim import Simulation
 
 HERE = Path(__file__).parent

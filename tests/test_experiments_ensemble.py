@@ -19,7 +19,7 @@ import pytest
 
 from shatterbelt.cli.main import main
 from shatterbelt.experiments.store import ResultStore
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 from shatterbelt.sim import Simulation
 
 TINY = ["--runs", "6", "--sample", "lhs", "--scale", "0.002", "--until", "2011-06", "--quiet"]

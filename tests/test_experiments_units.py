@@ -20,7 +20,7 @@ from shatterbelt.experiments.overlay import load_with_overlay, read_overlay
 from shatterbelt.experiments.powerlaw import fit_powerlaw, sample_discrete_powerlaw
 from shatterbelt.experiments.scoring import brier, crps_ensemble, crps_normal
 from shatterbelt.experiments.stats import bootstrap_mean_ci, paired_effect, verdict
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from shatterbelt import world as world_mod
 from shatterbelt.kernels import group_rank_select, select_in_cells, select_in_cells_scan, smallest_sorted
 from shatterbelt.population import CIV, DEAD, DETAINED, FIGHTER, People
 from shatterbelt.rng import uniforms
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 from shatterbelt.sim import Simulation
 from tests.conftest import TINY
 

@@ -73,7 +73,7 @@ def test_fatalities_match_deaths_up_to_rounding(spec, scale, seed):
 
 
 def test_full_scale_population_is_the_census():
-    from shatterbelt.scenario.loader import load_scenario
+    from shatterbelt.resolve import load_scenario
     from shatterbelt.world import World
 
     sc = load_scenario("iraq-2010")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 from tests.conftest import cached_run
 
 SEEDS = (1, 2, 3, 4)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 from shatterbelt.sim import Simulation
 
 ALPHA = 0.01

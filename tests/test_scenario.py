@@ -9,14 +9,8 @@ import pytest
 import yaml
 
 from shatterbelt.errors import ScenarioError
-from shatterbelt.scenario.loader import (
-    builtin_scenarios,
-    describe_builtins,
-    dump_scenario,
-    load_raw,
-    load_scenario,
-    scenario_hash,
-)
+from shatterbelt.resolve import load_raw, load_scenario
+from shatterbelt.scenario.loader import builtin_scenarios, describe_builtins, dump_scenario, scenario_hash
 from shatterbelt.scenario.params import PROVENANCE_KINDS, Param
 from shatterbelt.scenario.provenance import collect_params, uncertain_params
 

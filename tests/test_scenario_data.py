@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 
 DATA = resources.files("shatterbelt.data") / "iraq"
 

@@ -30,7 +30,7 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it (imported on first access)
 _EXPORTS = {
-    "load_scenario": "shatterbelt.scenario.loader",
+    "load_scenario": "shatterbelt.resolve",
     "Simulation": "shatterbelt.sim",
     "run": "shatterbelt.sim",
     "Result": "shatterbelt.result",
@@ -41,8 +41,8 @@ __all__ = ["Ensemble", "Result", "Simulation", "__version__", "load_scenario", "
 
 if TYPE_CHECKING:
     from .experiments.public import Ensemble
+    from .resolve import load_scenario
     from .result import Result
-    from .scenario.loader import load_scenario
     from .sim import Simulation, run
 
 

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run a scenario month by month over every person (at --scale) and write its outputs."""
-        from ..scenario.loader import load_scenario
+        from ..resolve import load_scenario
         from ..sim import Simulation
 
         _check_scale(scale)
@@ -153,7 +153,8 @@ def register(app: typer.Typer) -> None:
         json_: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """Check a scenario file; one line naming the field and the reason if it is wrong."""
-        from ..scenario.loader import load_scenario, scenario_hash
+        from ..resolve import load_scenario
+        from ..scenario.loader import scenario_hash
 
         sc = load_scenario(file)
         info = {
@@ -179,7 +180,7 @@ def register(app: typer.Typer) -> None:
         json_: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
         """List every model parameter of a scenario with its value, range and provenance."""
-        from ..scenario.loader import load_scenario
+        from ..resolve import load_scenario
         from ..scenario.provenance import collect_params
 
         sc = load_scenario(scenario)

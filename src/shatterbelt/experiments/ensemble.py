@@ -24,6 +24,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import UsageError
+from ..resolve import expand_defaults
 from ..scenario.loader import scenario_hash
 from ..scenario.provenance import collect_params
 from .design import Design, constraint_groups, is_pinned, make_design, repair_design
@@ -38,12 +39,7 @@ def expand_raw(raw: dict[str, Any], label: str) -> dict[str, Any]:
     """The raw scenario with everything the loader fills in at validation (module parameter
     defaults, a named politics configuration) already in place: overrides then cost
     milliseconds instead of re-reading files, and the result validates to the same scenario."""
-    from ..scenario import loader
-
-    expand = getattr(loader, "_expand_politics", None)
-    if expand is not None:
-        raw = expand(raw, label)
-    return loader._fill_parameters(raw, label)
+    return expand_defaults(raw, label)
 
 
 def slug(label: str) -> str:
@@ -178,6 +174,7 @@ class Ensemble:
                         raw=self._raw[label],
                         panel=self.panel,
                         events=self.events,
+                        scenario_sha256=self._sha[label],
                     )
                 )
         ids = [s.run_id for s in specs]
@@ -230,7 +227,7 @@ class Ensemble:
         specs = self.plan()
         manifest = self.manifest()
         store = ResultStore(self.out)
-        store.open(manifest, rebuild=rebuild)
+        store.open(manifest, rebuild=rebuild, plan=specs)
         t0 = time.perf_counter()
         computed = 0
         failed: list[tuple[str, str]] = []

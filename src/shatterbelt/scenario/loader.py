@@ -1,4 +1,9 @@
-"""Loading scenarios: built-ins, files, variants (``base+variant``) and ``--set`` overrides.
+"""Reading scenarios as raw data: built-ins, files, variants, politics sections, path overrides.
+
+This module reads YAML and edits raw (unvalidated) scenario mappings; it knows nothing
+of the mechanisms or of the politics layer.  The whole chain that turns a name into a
+validated :class:`~shatterbelt.scenario.schema.Scenario` (variants, module defaults,
+overlays, ``--set``) is :mod:`shatterbelt.resolve`.
 
 Every failure becomes a :class:`~shatterbelt.errors.ScenarioError` with one line
 naming the field path and the reason, e.g.::
@@ -14,9 +19,10 @@ A *variant* is a small YAML overlay on a base scenario::
       remove: [{type: foreign_troops, force: us_forces, after: 2010-09-02}]
       add: [...]
 
-Parameters of modules that a scenario leaves out are filled with the modules'
-defaults, so the resolved scenario (written beside every run) lists every
-parameter actually used, with its provenance.
+One path engine (:func:`set_path`) serves variants' ``set:``, ``--set`` and parameter
+overlays, for every section of the scenario (politics included): a path names an
+existing field (dots; list items by id or ``[index]``), never creates one, and an
+override of a parameter records its origin in the parameter's ``source``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,29 +43,46 @@ from .schema import Scenario
 
 BUILTIN_PKG = "shatterbelt.scenario.builtin"
 
+#: keys a variant file may have
+VARIANT_FIELDS = ("base", "description", "replace", "set", "timeline", "variant")
+
 
 # ---------------------------------------------------------------------------- discovery
-def _builtin_dir() -> Path:
+def builtin_dir() -> Path:
+    """Folder of the built-in scenarios (package data)."""
     return Path(str(resources.files(BUILTIN_PKG)))
 
 
 def builtin_scenarios() -> list[str]:
-    return sorted(p.stem for p in _builtin_dir().glob("*.yaml"))
+    """Names of the built-in scenarios."""
+    return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
 
 
 def builtin_variants() -> list[str]:
-    d = _builtin_dir() / "variants"
+    """Names of the built-in variants."""
+    d = builtin_dir() / "variants"
     return sorted(p.stem for p in d.glob("*.yaml")) if d.exists() else []
+
+
+def builtin_politics_dir() -> Path:
+    """Folder of the built-in politics sections (package data)."""
+    return builtin_dir() / "politics"
+
+
+def builtin_politics() -> list[str]:
+    """Names of the built-in politics sections."""
+    d = builtin_politics_dir()
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
 
 
 def describe_builtins() -> list[dict[str, str]]:
     """Built-in scenarios and variants with their one-line descriptions."""
     out = []
     for name in builtin_scenarios():
-        raw = _read_yaml(_builtin_dir() / f"{name}.yaml", name)
+        raw = read_yaml(builtin_dir() / f"{name}.yaml", name)
         out.append({"name": name, "kind": "scenario", "description": str(raw.get("description", "")).strip()})
     for name in builtin_variants():
-        raw = _read_yaml(_builtin_dir() / "variants" / f"{name}.yaml", name)
+        raw = read_yaml(builtin_dir() / "variants" / f"{name}.yaml", name)
         base = raw.get("base", "")
         out.append(
             {
@@ -71,50 +95,159 @@ def describe_builtins() -> list[dict[str, str]]:
 
 
 # ---------------------------------------------------------------------------- reading
-def _read_yaml(path: Path, label: str) -> dict[str, Any]:
+def read_yaml(path: Path, label: str, what: str = "scenario") -> dict[str, Any]:
+    """A YAML file whose top level is a mapping; one-line ScenarioError otherwise."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"scenario '{label}': file not found: {path}") from None
+        raise ScenarioError(f"{what} '{label}': file not found: {path}") from None
     except OSError as exc:
-        raise ScenarioError(f"scenario '{label}': cannot read {path}: {exc.strerror}") from None
+        raise ScenarioError(f"{what} '{label}': cannot read {path}: {exc.strerror}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"scenario '{label}': invalid YAML{where}: {problem}") from None
+        raise ScenarioError(f"{what} '{label}': invalid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"scenario '{label}': top level must be a mapping, got {type(data).__name__}")
+        raise ScenarioError(f"{what} '{label}': top level must be a mapping, got {type(data).__name__}")
     return data
 
 
-def _resolve_name(spec: str) -> tuple[dict[str, Any], str]:
+def _is_path(spec: str) -> bool:
+    return spec.endswith((".yaml", ".yml")) or Path(spec).exists()
+
+
+def read_base(spec: str) -> dict[str, Any]:
     """Raw dict of a base scenario given a built-in name or a path."""
-    p = Path(spec)
-    if spec.endswith((".yaml", ".yml")) or p.exists():
-        return _read_yaml(p, spec), spec
-    path = _builtin_dir() / f"{spec}.yaml"
+    if _is_path(spec):
+        return read_yaml(Path(spec), spec)
+    path = builtin_dir() / f"{spec}.yaml"
     if not path.exists():
         known = ", ".join(builtin_scenarios()) or "none"
         raise ScenarioError(f"scenario '{spec}': unknown scenario (built-ins: {known}; or give a YAML file path)")
-    return _read_yaml(path, spec), spec
+    return read_yaml(path, spec)
 
 
-def _variant_raw(name: str) -> dict[str, Any]:
-    p = Path(name)
-    if name.endswith((".yaml", ".yml")) or p.exists():
-        return _read_yaml(p, name)
-    path = _builtin_dir() / "variants" / f"{name}.yaml"
+def read_variant(name: str) -> dict[str, Any]:
+    """Raw dict of a variant given a built-in name or a path."""
+    if _is_path(name):
+        return read_yaml(Path(name), name, "variant")
+    path = builtin_dir() / "variants" / f"{name}.yaml"
     if not path.exists():
         known = ", ".join(builtin_variants()) or "none"
         raise ScenarioError(f"variant '{name}': unknown variant (built-ins: {known})")
-    return _read_yaml(path, name)
+    return read_yaml(path, name, "variant")
+
+
+def read_spec(spec: str) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], str]:
+    """``base[+variant...]`` or a YAML path as ``(base raw dict, [(variant name, variant raw)], label)``."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ScenarioError("scenario: empty name")
+    spec = spec.strip()
+    if "+" in spec and not Path(spec).exists():
+        base, *variants = spec.split("+")
+        return read_base(base), [(v, read_variant(v)) for v in variants], spec
+    raw = read_base(spec)
+    if "variant" in raw and "base" in raw:  # a variant file given directly
+        return read_base(str(raw["base"])), [(spec, raw)], spec
+    return raw, [], spec
+
+
+# ---------------------------------------------------------------------------- politics sections
+def read_politics(name: str) -> tuple[dict[str, Any], Path]:
+    """The raw politics section for a name or path: ``(mapping, file it came from)``.
+
+    Looked up as a built-in politics section (``builtin/politics/<name>.yaml``), a
+    built-in scenario's ``politics:`` (a mapping, or the name of a politics section),
+    or a YAML path (a bare politics section, or a file with a ``politics:`` key).
+    """
+    if "+" in name and not Path(name).exists():
+        raise ScenarioError(f"{name}: a scenario with variants is not a politics section")
+    candidates: list[Path] = []
+    pdir = builtin_politics_dir()
+    if name and "/" not in name and not name.endswith((".yaml", ".yml")):
+        candidates += [pdir / f"{name}.yaml", builtin_dir() / f"{name}.yaml"]
+    else:
+        candidates.append(Path(name))
+    for path in candidates:
+        if not path.is_file():
+            continue
+        data = read_yaml(path, str(path), "politics")
+        if "politics" in data:
+            section = data["politics"]
+            if section is None:
+                continue
+            if isinstance(section, str):
+                return read_politics(section)
+            if not isinstance(section, dict):
+                raise ScenarioError(f"{path}: politics: must be a mapping, got {type(section).__name__}")
+            return section, path
+        if path.parent == builtin_dir():
+            continue  # a built-in scenario without a politics section
+        return data, path
+    known = ", ".join(builtin_politics()) or "none"
+    raise ScenarioError(f"{name}: no such politics configuration or file (built-in: {known})")
+
+
+def politics_with_defaults(data: Mapping[str, Any], where: str = "politics", depth: int = 0) -> dict[str, Any]:
+    """Resolve ``defaults_from: {name: <politics>, sections: [...]}``: the named sections are taken
+    from another politics section and merged one level deep (this one's keys win).
+
+    Why: the out-of-sample formations (2005, 2014, 2018) must run with exactly the behavioural
+    parameters calibrated on 2010, not with copies that could drift.
+    """
+    out = dict(data)
+    spec = out.pop("defaults_from", None)
+    if spec is None:
+        return out
+    if depth > 4:
+        raise ScenarioError(f"{where}.defaults_from: nested too deeply")
+    if not isinstance(spec, Mapping) or "name" not in spec or not isinstance(spec.get("sections"), list):
+        raise ScenarioError(f"{where}.defaults_from: expected {{name: <config>, sections: [<section>, ...]}}")
+    base_data, _ = read_politics(str(spec["name"]))
+    base = politics_with_defaults(base_data, where, depth + 1)
+    for sec in spec["sections"]:
+        if sec not in base:
+            raise ScenarioError(f"{where}.defaults_from.sections: '{sec}' not found in '{spec['name']}'")
+        mine = out.get(sec)
+        if isinstance(mine, Mapping) and isinstance(base[sec], Mapping):
+            merged = dict(base[sec])
+            merged.update(mine)
+            out[sec] = merged
+        elif mine is None:
+            out[sec] = base[sec]
+    return out
+
+
+def expand_politics(raw: dict[str, Any], label: str) -> dict[str, Any]:
+    """Replace ``politics: <name>`` by the named section with its ``defaults_from`` merged, so
+    every politics parameter is part of the resolved scenario (``params``, ``--set``, ensembles)."""
+    pol = raw.get("politics")
+    if pol is None or isinstance(pol, dict) and "use" not in pol and "defaults_from" not in pol:
+        return raw
+    try:
+        if isinstance(pol, dict) and "use" not in pol:
+            data = politics_with_defaults(pol, "politics")
+        else:
+            name = pol if isinstance(pol, str) else pol.get("use")
+            if not isinstance(name, str):
+                raise ScenarioError("expected a configuration name or a mapping")
+            data, _ = read_politics(name)
+            data = politics_with_defaults(data, "politics")
+    except ScenarioError as exc:
+        raise ScenarioError(f"scenario '{label}': politics: {exc}") from None
+    raw = dict(raw)
+    raw["politics"] = copy.deepcopy(dict(data))
+    return raw
 
 
 # ---------------------------------------------------------------------------- errors
-def _loc_str(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+_EVENT_TAGS = {"foreign_troops", "government", "regional_war", "election", "pay_change", "shock"}
+
+
+def _loc_str(loc: tuple[Any, ...], raw: Any, label_ids: bool = True) -> str:
     """'actors[3] (aqi).size.value' from a pydantic location, naming list items by id."""
     parts: list[str] = []
     node: Any = raw
@@ -123,7 +256,7 @@ def _loc_str(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
             label = f"[{item}]"
             if isinstance(node, list) and 0 <= item < len(node):
                 node = node[item]
-                if isinstance(node, dict) and "id" in node:
+                if label_ids and isinstance(node, dict) and "id" in node:
                     label += f" ({node['id']})"
             else:
                 node = None
@@ -134,21 +267,23 @@ def _loc_str(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
             continue
         s = str(item)
         # discriminated unions add the tag to the path; drop it
-        if isinstance(node, dict) and s not in node and s in {
-            "foreign_troops", "government", "regional_war", "election", "pay_change", "shock"
-        }:
+        if isinstance(node, dict) and s not in node and s in _EVENT_TAGS:
             continue
         parts.append(s)
         node = node.get(s) if isinstance(node, dict) else None
     return ".".join(parts)
 
 
-def _first_error(exc: ValidationError, raw: dict[str, Any]) -> str:
+def validation_message(exc: ValidationError, raw: Any, prefix: str = "", label_ids: bool = True) -> str:
+    """The first error of a pydantic validation as one line, ``field.path: reason``."""
     err = exc.errors()[0]
-    loc = _loc_str(tuple(err.get("loc", ())), raw)
-    msg = err.get("msg", "invalid")
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
+    loc = _loc_str(tuple(err.get("loc", ())), raw, label_ids)
+    if prefix:
+        loc = f"{prefix}{loc}" if loc.startswith("[") or not loc else f"{prefix}.{loc}"
+    msg = str(err.get("msg", "invalid"))
+    for p in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(p):
+            msg = msg[len(p):]
     if err.get("type") == "missing":
         msg = "required field is missing"
     elif err.get("type") == "extra_forbidden":
@@ -158,79 +293,9 @@ def _first_error(exc: ValidationError, raw: dict[str, Any]) -> str:
     return f"{loc}: {msg}{more}" if loc else f"{msg}{more}"
 
 
-def validate_dict(raw: dict[str, Any], label: str) -> Scenario:
-    """Validate a raw scenario dict (after overlays); fill module parameter defaults."""
-    raw = _fill_parameters(_expand_politics(raw, label), label)
-    try:
-        sc = Scenario.model_validate(raw)
-    except ValidationError as exc:
-        raise ScenarioError(f"scenario '{label}': {_first_error(exc, raw)}") from None
-    if sc.politics is not None:
-        from ..politics.config import politics_from_dict
-
-        try:
-            cfg = politics_from_dict(sc.politics, "politics")
-        except ScenarioError as exc:
-            raise ScenarioError(f"scenario '{label}': {exc}") from None
-        blocs = {b.id for b in sc.blocs}
-        for i, b in enumerate(cfg.bloc_ids()):
-            if b not in blocs:
-                raise ScenarioError(f"scenario '{label}': politics.blocs[{i}]: '{b}' is not one of the scenario's blocs")
-    return sc
-
-
-def _expand_politics(raw: dict[str, Any], label: str) -> dict[str, Any]:
-    """Replace ``politics: <name>`` by the named configuration, so every politics parameter
-    is part of the resolved scenario (visible to ``params``, ``--set`` and ensembles)."""
-    pol = raw.get("politics")
-    if pol is None or isinstance(pol, dict) and "use" not in pol:
-        return raw
-    from ..politics.config import _apply_defaults, resolve_politics
-
-    name = pol if isinstance(pol, str) else pol.get("use")
-    if not isinstance(name, str):
-        raise ScenarioError(f"scenario '{label}': politics: expected a configuration name or a mapping")
-    try:
-        data, _ = resolve_politics(name)
-        data = _apply_defaults(data, "politics")
-    except ScenarioError as exc:
-        raise ScenarioError(f"scenario '{label}': politics: {exc}") from None
-    raw = dict(raw)
-    raw["politics"] = copy.deepcopy(dict(data))
-    return raw
-
-
-def _fill_parameters(raw: dict[str, Any], label: str) -> dict[str, Any]:
-    from ..modules import MODULE_PARAMS
-
-    raw = dict(raw)
-    given = raw.get("parameters") or {}
-    if not isinstance(given, dict):
-        raise ScenarioError(f"scenario '{label}': parameters: must be a mapping of module -> parameter")
-    out: dict[str, Any] = {}
-    for mod, params in given.items():
-        if mod not in MODULE_PARAMS:
-            known = ", ".join(sorted(MODULE_PARAMS))
-            raise ScenarioError(f"scenario '{label}': parameters.{mod}: unknown module (known: {known})")
-        if not isinstance(params, dict):
-            raise ScenarioError(f"scenario '{label}': parameters.{mod}: must be a mapping of parameter -> value")
-        for k in params:
-            if k not in MODULE_PARAMS[mod]:
-                raise ScenarioError(
-                    f"scenario '{label}': parameters.{mod}.{k}: unknown parameter of module '{mod}'"
-                )
-    for mod, defaults in MODULE_PARAMS.items():
-        cur = dict(given.get(mod) or {})
-        for k, p in defaults.items():
-            if k not in cur:
-                cur[k] = p.model_dump(exclude_none=True)
-        out[mod] = cur
-    raw["parameters"] = out
-    return raw
-
-
-# ---------------------------------------------------------------------------- overlays
-def _split_path(path: str) -> list[str]:
+# ---------------------------------------------------------------------------- the path engine
+def split_path(path: str) -> list[str]:
+    """``a.b[2].c`` -> ``['a', 'b', '[2]', 'c']``."""
     out: list[str] = []
     for part in path.split("."):
         while "[" in part:
@@ -244,74 +309,112 @@ def _split_path(path: str) -> list[str]:
     return out
 
 
-def _walk(node: Any, seg: str, path: str) -> Any:
+def _walk(node: Any, seg: str, path: str, origin: str) -> Any:
     if isinstance(node, dict):
         if seg not in node:
-            raise ScenarioError(f"--set {path}: no field '{seg}'")
+            raise ScenarioError(f"{origin} {path}: no field '{seg}'")
         return node[seg]
     if isinstance(node, list):
         if seg.startswith("[") and seg.endswith("]"):
             try:
                 return node[int(seg[1:-1])]
             except (ValueError, IndexError):
-                raise ScenarioError(f"--set {path}: no item {seg}") from None
+                raise ScenarioError(f"{origin} {path}: no item {seg}") from None
         for item in node:
             if isinstance(item, dict) and item.get("id") == seg:
                 return item
-        raise ScenarioError(f"--set {path}: no item with id '{seg}'")
-    raise ScenarioError(f"--set {path}: cannot go into '{seg}'")
+        raise ScenarioError(f"{origin} {path}: no item with id '{seg}'")
+    raise ScenarioError(f"{origin} {path}: cannot go into '{seg}'")
 
 
-def set_path(raw: dict[str, Any], path: str, value: Any, origin: str = "--set") -> None:
-    """Set ``path`` (dots; list items by id or [index]) to ``value``; on a Param, set its value.
+def _is_param(node: Any) -> bool:
+    return isinstance(node, dict) and "value" in node and "source" in node
 
-    A Param's range is widened to include an overriding value (counterfactual levers
-    may lie outside the plausible range) and its source records the override.
-    """
-    segs = _split_path(path)
+
+def find_field(raw: dict[str, Any], path: str, origin: str = "--set") -> tuple[Any, Any]:
+    """``(parent, key)`` of the existing field at ``path``; a missing field is refused."""
+    segs = split_path(path)
     if not segs:
         raise ScenarioError(f"{origin} {path}: empty path")
     node: Any = raw
     for seg in segs[:-1]:
-        node = _walk(node, seg, path)
+        node = _walk(node, seg, path, origin)
     last = segs[-1]
     if isinstance(node, list):
-        target = _walk(node, last, path)
-        if isinstance(target, dict) and "value" in target and "source" in target:
-            _set_param(target, value, path, origin)
-            return
-        raise ScenarioError(f"{origin} {path}: cannot replace a whole list item")
+        target = _walk(node, last, path, origin)
+        return node, node.index(target)
     if not isinstance(node, dict):
         raise ScenarioError(f"{origin} {path}: parent is not a mapping")
     if last not in node:
         raise ScenarioError(f"{origin} {path}: no field '{last}'")
-    cur = node[last]
-    if isinstance(cur, dict) and "value" in cur and "source" in cur:
+    return node, last
+
+
+def set_path(raw: dict[str, Any], path: str, value: Any, origin: str = "--set") -> None:
+    """Set the existing field at ``path`` to ``value``; on a parameter, set its value.
+
+    A parameter's range is widened to include an overriding value (counterfactual levers
+    may lie outside the plausible range) and its source records the override and its
+    origin: ``<source>; overridden by <origin> to <value>``.
+    """
+    parent, key = find_field(raw, path, origin)
+    cur = parent[key]
+    if _is_param(cur):
         _set_param(cur, value, path, origin)
+    elif isinstance(parent, list):
+        raise ScenarioError(f"{origin} {path}: cannot replace a whole list item")
     else:
-        node[last] = value
+        parent[key] = value
 
 
-def _set_param(param: dict[str, Any], value: Any, path: str, origin: str) -> None:
+def _number(value: Any, path: str, origin: str) -> float:
+    if isinstance(value, bool):
+        raise ScenarioError(f"{origin} {path}: value '{value}' is not a number")
     try:
-        v = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise ScenarioError(f"{origin} {path}: value '{value}' is not a number") from None
-    param["value"] = v
+
+
+def _widen(param: dict[str, Any], v: float) -> None:
     rng = param.get("range")
     if rng is not None:
         lo, hi = rng
         if not (lo <= v <= hi):
             param["range"] = [min(lo, v), max(hi, v)]
+
+
+def _set_param(param: dict[str, Any], value: Any, path: str, origin: str) -> None:
+    v = _number(value, path, origin)
+    param["value"] = v
+    _widen(param, v)
     param["source"] = f"{param.get('source', 'assumption')}; overridden by {origin} to {v:g}"
 
 
-def apply_overrides(raw: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
-    """Apply ``path=value`` strings (values parsed as YAML: numbers, booleans, lists)."""
-    if not overrides:
-        return raw
-    raw = copy.deepcopy(raw)
-    raw = _fill_parameters(_expand_politics(raw, raw.get("name", "scenario")), raw.get("name", "scenario"))
+def replace_param(
+    raw: dict[str, Any], path: str, value: Any, rng: Iterable[Any] | None, source: str, origin: str
+) -> None:
+    """Replace the parameter at ``path`` whole (value, range, source): a parameter overlay.
+
+    The given source is the parameter's provenance (``calibrated (<=2012): ...``); the range,
+    given or kept, is widened to include the value.
+    """
+    parent, key = find_field(raw, path, origin)
+    param = parent[key]
+    if not _is_param(param):
+        raise ScenarioError(f"{origin} {path}: not a parameter (value, range, source)")
+    v = _number(value, path, origin)
+    param["value"] = v
+    if rng is not None:
+        lo, hi = (_number(x, path, origin) for x in rng)
+        param["range"] = [lo, hi]
+    _widen(param, v)
+    param["source"] = source
+
+
+def parse_overrides(overrides: Iterable[str]) -> list[tuple[str, Any]]:
+    """``path=value`` strings as ``(path, value)`` (values parsed as YAML: numbers, booleans, lists)."""
+    out: list[tuple[str, Any]] = []
     for ov in overrides:
         if "=" not in ov:
             raise ScenarioError(f"--set {ov}: expected path=value")
@@ -320,10 +423,11 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | None) -> dict[st
             value = yaml.safe_load(text)
         except yaml.YAMLError:
             value = text
-        set_path(raw, path.strip(), value)
-    return raw
+        out.append((path.strip(), value))
+    return out
 
 
+# ---------------------------------------------------------------------------- variants
 def _event_matches(ev: dict[str, Any], flt: dict[str, Any]) -> bool:
     d = ev.get("date")
     d = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)) if d else None
@@ -342,10 +446,16 @@ def _event_matches(ev: dict[str, Any], flt: dict[str, Any]) -> bool:
 
 
 def apply_variant(raw: dict[str, Any], var: dict[str, Any], name: str) -> dict[str, Any]:
-    allowed = {"variant", "base", "description", "set", "timeline", "replace"}
+    """A copy of ``raw`` with a variant's name, description, timeline and ``replace:`` applied.
+
+    Its ``set:`` paths are applied by :func:`shatterbelt.resolve.resolve_raw` once the
+    defaults are filled in (they may name parameters the file leaves to the defaults).
+    """
     for k in var:
-        if k not in allowed:
-            raise ScenarioError(f"variant '{name}': {k}: unknown field (allowed: {', '.join(sorted(allowed))})")
+        if k not in VARIANT_FIELDS:
+            raise ScenarioError(f"variant '{name}': {k}: unknown field (allowed: {', '.join(VARIANT_FIELDS)})")
+    if not isinstance(var.get("set") or {}, dict):
+        raise ScenarioError(f"variant '{name}': set: must be a mapping of path: value")
     raw = copy.deepcopy(raw)
     desc = str(var.get("description", "")).strip()
     raw["name"] = f"{raw.get('name', 'scenario')}+{var.get('variant', name)}"
@@ -364,46 +474,10 @@ def apply_variant(raw: dict[str, Any], var: dict[str, Any], name: str) -> dict[s
         raw["timeline"] = events
     for k, v in (var.get("replace") or {}).items():
         raw[k] = v
-    if var.get("set"):
-        raw = _fill_parameters(_expand_politics(raw, raw["name"]), raw["name"])
-        for path, value in var["set"].items():
-            set_path(raw, path, value, origin=f"variant {name}")
     return raw
 
 
-# ---------------------------------------------------------------------------- public
-def load_raw(spec: str) -> tuple[dict[str, Any], str]:
-    """Raw (unvalidated) dict for ``base[+variant...]`` or a YAML path; returns (dict, label)."""
-    if not isinstance(spec, str) or not spec.strip():
-        raise ScenarioError("scenario: empty name")
-    spec = spec.strip()
-    if "+" in spec and not Path(spec).exists():
-        base, *variants = spec.split("+")
-        raw, _ = _resolve_name(base)
-        for v in variants:
-            var = _variant_raw(v)
-            raw = apply_variant(raw, var, v)
-        return raw, spec
-    raw, label = _resolve_name(spec)
-    if "variant" in raw and "base" in raw:  # a variant file given directly
-        base_raw, _ = _resolve_name(str(raw["base"]))
-        return apply_variant(base_raw, raw, spec), spec
-    return raw, label
-
-
-def load_scenario(spec: str | Scenario, overrides: list[str] | None = None) -> Scenario:
-    """Load and validate a scenario: a built-in name (``iraq-2010``), ``base+variant``, or a YAML path."""
-    if isinstance(spec, Scenario):
-        if not overrides:
-            return spec
-        raw = spec.model_dump(mode="json", exclude_none=True)
-        label = spec.name
-    else:
-        raw, label = load_raw(spec)
-    raw = apply_overrides(raw, overrides)
-    return validate_dict(raw, label)
-
-
+# ---------------------------------------------------------------------------- writing
 def dump_scenario(sc: Scenario) -> str:
     """The fully resolved scenario as YAML (every parameter used, with provenance)."""
     data = sc.model_dump(mode="json", exclude_none=True)

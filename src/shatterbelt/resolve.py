@@ -1,0 +1,168 @@
+"""Resolving a scenario: raw YAML -> variants -> defaults -> overlays -> ``--set`` -> validated Scenario.
+
+This step sits above the mechanisms (:mod:`shatterbelt.modules`, whose declared ``PARAMS``
+are the defaults) and the politics layer, so the scenario package below them only reads
+and edits raw data (:mod:`shatterbelt.scenario.loader`) and validates it
+(:mod:`shatterbelt.scenario.schema`).  In order:
+
+1. the base scenario is read (a built-in name or a YAML path);
+2. each variant of ``base+variant+...`` is applied (timeline, ``replace:``, then its ``set:``);
+3. defaults are filled in: a named politics section is expanded, and every parameter a
+   module declares and the scenario leaves out is added with its default, so the
+   resolved scenario lists every parameter actually used, with its provenance;
+4. a parameter overlay (``--params FILE``, see :mod:`shatterbelt.experiments.overlay`)
+   replaces parameters whole (value, range, source);
+5. ``--set path=value`` overrides are applied;
+6. the result is validated into a :class:`~shatterbelt.scenario.schema.Scenario`.
+
+Variants' ``set:``, overlays and ``--set`` go through one path engine
+(:func:`~shatterbelt.scenario.loader.set_path`) with one rule: a path must name an existing
+field, and an overridden parameter's ``source`` records the override's origin.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import ScenarioError
+from .modules import MODULE_PARAMS
+from .politics.config import politics_from_dict
+from .scenario.loader import (
+    apply_variant,
+    expand_politics,
+    parse_overrides,
+    read_spec,
+    replace_param,
+    set_path,
+    validation_message,
+)
+from .scenario.schema import Scenario
+
+__all__ = ["apply_overlay", "apply_overrides", "expand_defaults", "load_raw", "load_scenario", "resolve_raw", "validate"]
+
+
+def fill_parameters(raw: dict[str, Any], label: str) -> dict[str, Any]:
+    """``raw`` with every module parameter it leaves out set to the module's declared default."""
+    raw = dict(raw)
+    given = raw.get("parameters") or {}
+    if not isinstance(given, dict):
+        raise ScenarioError(f"scenario '{label}': parameters: must be a mapping of module -> parameter")
+    for mod, params in given.items():
+        if mod not in MODULE_PARAMS:
+            known = ", ".join(sorted(MODULE_PARAMS))
+            raise ScenarioError(f"scenario '{label}': parameters.{mod}: unknown module (known: {known})")
+        if not isinstance(params, dict):
+            raise ScenarioError(f"scenario '{label}': parameters.{mod}: must be a mapping of parameter -> value")
+        for k in params:
+            if k not in MODULE_PARAMS[mod]:
+                raise ScenarioError(
+                    f"scenario '{label}': parameters.{mod}.{k}: unknown parameter of module '{mod}'"
+                )
+    out: dict[str, Any] = {}
+    for mod, defaults in MODULE_PARAMS.items():
+        cur = dict(given.get(mod) or {})
+        for k, p in defaults.items():
+            if k not in cur:
+                cur[k] = p.model_dump(exclude_none=True)
+        out[mod] = cur
+    raw["parameters"] = out
+    return raw
+
+
+def expand_defaults(raw: dict[str, Any], label: str) -> dict[str, Any]:
+    """Step 3: a named politics section expanded and module parameter defaults filled (idempotent)."""
+    return fill_parameters(expand_politics(raw, label), label)
+
+
+def apply_overlay(raw: dict[str, Any], overlay: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Step 4: a copy of ``raw`` with an overlay's parameters replaced whole (value, range, source).
+
+    ``overlay`` is what :func:`shatterbelt.experiments.overlay.read_overlay` returns: a
+    ``parameters:`` mapping of path -> number or ``{value, range, source}``.
+    """
+    if not overlay:
+        return raw
+    raw = expand_defaults(copy.deepcopy(raw), str(raw.get("name", "scenario")))
+    origin = f"--params {overlay.get('_file', '')}".strip()
+    default_source = str(overlay.get("source") or f"overlay {overlay.get('_file', '')}".strip())
+    for path, spec in overlay["parameters"].items():
+        if isinstance(spec, Mapping):
+            replace_param(raw, str(path), spec.get("value"), spec.get("range"),
+                          str(spec.get("source") or default_source), origin)
+        else:
+            replace_param(raw, str(path), spec, None, default_source, origin)
+    return raw
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str] | None, origin: str = "--set") -> dict[str, Any]:
+    """Step 5: a copy of ``raw`` with ``path=value`` strings applied."""
+    if not overrides:
+        return raw
+    raw = expand_defaults(copy.deepcopy(raw), str(raw.get("name", "scenario")))
+    for path, value in parse_overrides(overrides):
+        set_path(raw, path, value, origin)
+    return raw
+
+
+def load_raw(spec: str) -> tuple[dict[str, Any], str]:
+    """Steps 1-3: the raw scenario of ``base[+variant...]`` or a YAML path, defaults filled in;
+    returns ``(raw dict, label)``."""
+    raw, variants, label = read_spec(spec)
+    for name, var in variants:
+        raw = apply_variant(raw, var, name)
+        sets = var.get("set") or {}
+        if sets:
+            raw = expand_defaults(raw, raw["name"])
+            for path, value in sets.items():
+                set_path(raw, str(path), value, origin=f"variant {name}")
+    return expand_defaults(raw, label), label
+
+
+def resolve_raw(
+    spec: str, overlay: Mapping[str, Any] | None = None, overrides: list[str] | None = None
+) -> tuple[dict[str, Any], str]:
+    """Steps 1-5: the raw scenario with variants, defaults, an overlay and ``--set`` applied."""
+    raw, label = load_raw(spec)
+    return apply_overrides(apply_overlay(raw, overlay), overrides), label
+
+
+def validate(raw: dict[str, Any], label: str) -> Scenario:
+    """Step 6: validate a raw scenario (defaults are filled in first); one-line ScenarioError."""
+    raw = expand_defaults(raw, label)
+    try:
+        sc = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(f"scenario '{label}': {validation_message(exc, raw)}") from None
+    if sc.politics is not None:
+        try:
+            cfg = politics_from_dict(sc.politics, "politics")
+        except ScenarioError as exc:
+            raise ScenarioError(f"scenario '{label}': {exc}") from None
+        blocs = {b.id for b in sc.blocs}
+        for i, b in enumerate(cfg.bloc_ids()):
+            if b not in blocs:
+                raise ScenarioError(f"scenario '{label}': politics.blocs[{i}]: '{b}' is not one of the scenario's blocs")
+    return sc
+
+
+def load_scenario(
+    spec: str | Scenario, overrides: list[str] | None = None, overlay: Mapping[str, Any] | None = None
+) -> Scenario:
+    """Load and validate a scenario: a built-in name (``iraq-2010``), ``base+variant``, or a YAML path.
+
+    ``overrides`` are ``path=value`` strings (``--set``); ``overlay`` a parameter overlay
+    (:func:`shatterbelt.experiments.overlay.read_overlay`).  A :class:`Scenario` given as
+    ``spec`` is returned as it is, or re-resolved with the overlay and overrides.
+    """
+    if isinstance(spec, Scenario):
+        if not overrides and not overlay:
+            return spec
+        raw: dict[str, Any] = spec.model_dump(mode="json", exclude_none=True)
+        label = spec.name
+    else:
+        raw, label = load_raw(spec)
+    return validate(apply_overrides(apply_overlay(raw, overlay), overrides), label)
