@@ -11,6 +11,8 @@ local pool or on a Dask worker: the engine's random streams are keyed by
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
 import time
@@ -20,7 +22,29 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import __version__
+from .metrics import OUTCOMES_VERSION
+
 PANEL_MODES = ("full", "national", "none")
+
+#: the code a stored run was computed with: the package version and the outcome definitions
+CODE_VERSION = f"{__version__}/outcomes-{OUTCOMES_VERSION}"
+
+
+def _plain(obj: Any) -> Any:
+    """JSON for the few non-JSON types a spec holds (NumPy scalars, dates in a raw scenario)."""
+    item = getattr(obj, "item", None)
+    return item() if callable(item) else str(obj)
+
+
+def canonical_json(obj: Any) -> str:
+    """One fixed JSON text for ``obj`` (sorted keys, no spaces): equal values, equal text."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_plain)
+
+
+def raw_sha256(raw: dict[str, Any]) -> str:
+    """SHA-256 of a raw scenario (variant and overlay applied) in canonical JSON."""
+    return hashlib.sha256(canonical_json(raw).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -39,6 +63,27 @@ class RunSpec:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     panel: str = "full"
     events: bool = True
+    #: the scenario's hash as the ensemble's manifest records it ("" = hash of ``raw``)
+    scenario_sha256: str = ""
+
+    def identity(self) -> dict[str, Any]:
+        """What this run is, stored beside its results: a stored run is reused only when
+        every field matches (scenario and its hash, seed, parameter sample and its values,
+        ``--set`` overrides, scale, horizon, what is kept, code version)."""
+        return json.loads(canonical_json({
+            "scenario": self.scenario,
+            "scenario_sha256": self.scenario_sha256 or raw_sha256(self.raw),
+            "index": self.index,
+            "seed": self.seed,
+            "sample": self.sample,
+            "parameters": [[p, v] for p, v in self.overrides],
+            "overrides": list(self.extra),
+            "scale": self.scale,
+            "until": self.until,
+            "panel": self.panel,
+            "events": self.events,
+            "code_version": CODE_VERSION,
+        }))
 
     def override_strings(self) -> list[str]:
         """``--set`` strings in the order the worker applies them: user's first, then sampled."""
@@ -136,6 +181,4 @@ def execute_run_single_threaded(spec: RunSpec) -> RunOutput:
 
 def worker_version() -> str:
     """The package version a worker runs (checked against the coordinator's)."""
-    from .. import __version__
-
     return __version__

@@ -7,6 +7,8 @@ Layout of an ensemble folder::
     DIR/results.duckdb         tables runs, summaries, metrics, panel, events (+ timings)
     DIR/runs/<run_id>/         the same run's files: run.json, summary.json, metrics.json,
                                panel.parquet, events.parquet
+    DIR/.lock                  held while a process has the folder open (its pid inside)
+    DIR/damaged/<run_id>.<n>/  run folders that could not be read back, set aside
 
 Why both: the per-run folder is written first, to a temporary name, and renamed
 into place (an atomic step), then the run's rows go into the database in one
@@ -16,6 +18,24 @@ folder exists but whose rows do not, instead of recomputing it.  A damaged
 database is never deleted: ``--rebuild`` moves it aside and rebuilds it from
 the folders.
 
+Every stored run carries its *identity* (:meth:`RunSpec.identity`: scenario and
+its hash, seed, parameter sample and its values, ``--set`` overrides, scale,
+horizon, what is kept, code version) in the ``runs`` table and in its
+``run.json``.  Opening a folder takes an exclusive lock on ``DIR/.lock`` first;
+under it the manifest is checked (and written, for a new ensemble) and every
+stored run's identity is compared with the run the ensemble plans under that
+id.  A folder holding another design -- a different manifest, a run with
+another seed or sample, a run the ensemble does not plan -- is refused with one
+line naming the difference, before anything in it is changed; a second process
+opening a folder in use is refused at once.  So two ensembles can never mix in
+one folder, whatever order they start in.
+
+Recovery never fails on one damaged run: a run folder that cannot be read back
+(garbage Parquet, corrupt ``run.json``, a missing file) is moved to
+``DIR/damaged/`` and the run is computed again; a run whose folder was deleted
+is written back from the database.  Each such repair prints one ``warning:``
+line on stderr.
+
 Everything stored is deterministic except the ``timings`` table (wall-clock
 seconds, host, pid), so the same ensemble gives the same database contents
 whichever executor ran it.
@@ -23,14 +43,16 @@ whichever executor ran it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
 import shutil
 import signal
+import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,20 +60,57 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import ShatterbeltError
-from .runner import RunOutput, RunSpec
+from ..errors import ShatterbeltError, UsageError
+from .runner import RunOutput, RunSpec, canonical_json
+
+try:  # POSIX file locks; without them the database's own lock is the only one
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 DB_NAME = "results.duckdb"
 MANIFEST = "manifest.json"
 RUNS_DIR = "runs"
-FORMAT = 1
+LOCK = ".lock"
+DAMAGED_DIR = "damaged"
+FORMAT = 2
 TABLES = ("runs", "summaries", "metrics", "panel", "events", "timings")
+#: the files of a stored run's folder
+RUN_FILES = ("run.json", "summary.json", "metrics.json", "panel.parquet", "events.parquet")
+#: the largest seed every store holds (DuckDB BIGINT, signed 64-bit)
+MAX_SEED = 2**63 - 1
 #: manifest keys that may differ between an interrupted ensemble and its resumption
 _FREE_KEYS = {"command_line"}
+#: identity fields in the order a difference is reported
+_IDENTITY_ORDER = (
+    "scenario", "seed", "sample", "parameters", "overrides", "scale", "until", "scenario_sha256",
+    "panel", "events", "index", "code_version",
+)
+_REFUSE = "rerun its original command to resume it, or choose another --out"
 
 
 class StoreError(ShatterbeltError):
     """A results folder that cannot be used as asked."""
+
+
+def check_seeds(seeds: Iterable[int], field: str = "--seed") -> None:
+    """Refuse seeds that a results database cannot hold, before anything is computed or written."""
+    values = [int(s) for s in seeds]
+    if not values:
+        return
+    lo, hi = min(values), max(values)
+    if lo < 0:
+        raise UsageError(f"{field}: must be >= 0, got {lo}")
+    if hi > MAX_SEED:
+        which = f"got {hi}" if len(values) == 1 else f"the runs would use seeds up to {hi}"
+        raise UsageError(f"{field}: seeds must be below 2^63 = {MAX_SEED + 1} (what a results database holds); {which}")
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError's cause in words, with its errno name (``No space left on device (ENOSPC)``)."""
+    code = errno.errorcode.get(exc.errno or 0, "")
+    text = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return f"{text} ({code})" if code and code not in text else text
 
 
 def _dumps(obj: Any) -> str:
@@ -62,12 +121,22 @@ def _dumps(obj: Any) -> str:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _write_parquet(tbl: pa.Table, path: Path) -> None:
     pq.write_table(tbl, path, compression="zstd", write_statistics=False, store_schema=False)
+
+
+def _to_arrow(relation: Any) -> pa.Table:
+    """A DuckDB relation as an Arrow table (``to_arrow_table`` since DuckDB 1.4, ``arrow`` before)."""
+    fetch = getattr(relation, "to_arrow_table", None)
+    return fetch() if fetch is not None else relation.arrow()
 
 
 @contextmanager
@@ -100,6 +169,47 @@ def manifest_fingerprint(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _short(value: Any) -> str | None:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 48 else None
+
+
+def _difference(key: str, there: Any, here: Any) -> str:
+    a, b = _short(there), _short(here)
+    if a is not None and b is not None:
+        return f"{key} {a} there, {b} here"
+    if isinstance(there, list) and isinstance(here, list) and len(there) != len(here):
+        return f"{key}: {len(there)} entries there, {len(here)} here"
+    return f"{key} differs"
+
+
+def manifest_difference(there: dict[str, Any], here: dict[str, Any]) -> str:
+    """The manifest fields that differ, with both values where they are short."""
+    keys = sorted(k for k in set(there) | set(here) if k not in _FREE_KEYS and there.get(k) != here.get(k))
+    parts = [_difference(k, there.get(k), here.get(k)) for k in keys[:4]]
+    return "; ".join(parts) + ("; ..." if len(keys) > 4 else "")
+
+
+def identity_difference(stored: dict[str, Any] | None, wanted: dict[str, Any]) -> str | None:
+    """How a stored run's identity differs from the wanted one (fields of ``wanted`` only), or None."""
+    if stored is None:
+        return "stored without an identity (an older format)"
+    keys = [k for k in _IDENTITY_ORDER if k in wanted] + sorted(set(wanted) - set(_IDENTITY_ORDER))
+    diff = [k for k in keys if stored.get(k) != wanted[k]]
+    if not diff:
+        return None
+    return ", ".join(_difference(k, stored.get(k), wanted[k]) for k in diff[:3])
+
+
+def _parse_identity(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
 class ResultStore:
     """An ensemble folder: manifest, DuckDB database and per-run files (see module docstring)."""
 
@@ -109,19 +219,70 @@ class ResultStore:
         self.runs_dir = self.dir / RUNS_DIR
         self.con: Any = None
         self._known: set[str] = set()
+        self._lock_fd: int | None = None
         self.manifest: dict[str, Any] = {}
+        #: what recovery repaired on opening, one line each (also printed as warnings)
+        self.repairs: list[str] = []
 
     # ------------------------------------------------------------------ opening
-    def open(self, manifest: dict[str, Any] | None = None, rebuild: bool = False) -> ResultStore:
+    def open(
+        self,
+        manifest: dict[str, Any] | None = None,
+        rebuild: bool = False,
+        plan: Sequence[RunSpec] | None = None,
+    ) -> ResultStore:
         """Open (creating if needed) and reconcile; check that ``manifest`` matches the folder's.
 
-        With ``manifest=None`` the folder must already hold an ensemble (read-only use).
+        With ``plan`` (the ensemble's runs) every stored run must be one of them, identity
+        and all.  With ``manifest=None`` the folder must already hold an ensemble (read-only
+        use); stored runs are then checked against the manifest's list of runs.
         """
+        if plan is not None:
+            check_seeds(s.seed for s in plan)
+        if manifest is None and not (self.dir / MANIFEST).is_file():
+            raise StoreError(f"{self.dir}: no ensemble here (no {MANIFEST})")
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self.runs_dir.mkdir(exist_ok=True)
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"--out {self.dir}: cannot create the folder: {exc.strerror}") from None
+            raise StoreError(f"--out: cannot create the folder {self.runs_dir}: {os_reason(exc)}") from None
+        self._lock()
+        try:
+            self._open_locked(manifest, rebuild, plan)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _lock(self) -> None:
+        """Take ``DIR/.lock`` (exclusive, not waiting): one process at a time in a folder."""
+        if fcntl is None:  # pragma: no cover - not POSIX
+            return
+        path = self.dir / LOCK
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"--out: cannot open {path}: {os_reason(exc)}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                os.close(fd)  # no file locks on this file system: the database's own lock remains
+                return
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise StoreError(
+                f"--out: {self.dir} is in use by another process{who}; wait for it to finish, "
+                "or choose another --out"
+            ) from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:  # the pid is only a courtesy to whoever is refused
+            pass
+        self._lock_fd = fd
+
+    def _open_locked(self, manifest: dict[str, Any] | None, rebuild: bool, plan: Sequence[RunSpec] | None) -> None:
         mpath = self.dir / MANIFEST
         existing = None
         if mpath.exists():
@@ -130,26 +291,36 @@ class ResultStore:
             except (OSError, ValueError) as exc:
                 raise StoreError(f"{mpath}: unreadable manifest ({exc}); use another --out") from None
         if manifest is None:
-            if existing is None:
+            if not isinstance(existing, dict):
                 raise StoreError(f"{self.dir}: no ensemble here (no {MANIFEST})")
             self.manifest = existing
         else:
             manifest = json.loads(_dumps(manifest))  # normalise types as stored
-            if existing is not None and manifest_fingerprint(existing) != manifest_fingerprint(manifest):
-                diff = sorted(
-                    k for k in set(existing) | set(manifest)
-                    if k not in _FREE_KEYS and existing.get(k) != manifest.get(k)
-                )
-                raise StoreError(
-                    f"--out {self.dir} holds a different ensemble (differs in: {', '.join(diff)}); "
-                    "rerun its original command to resume it, or choose another --out"
-                )
-            if existing is None:
-                _atomic_write_text(mpath, _dumps(manifest))
+            if existing is not None and (
+                not isinstance(existing, dict) or manifest_fingerprint(existing) != manifest_fingerprint(manifest)
+            ):
+                diff = manifest_difference(existing, manifest) if isinstance(existing, dict) else "not a manifest"
+                raise StoreError(f"--out: {self.dir} holds a different ensemble ({diff}); {_REFUSE}")
             self.manifest = manifest
-        self._connect(rebuild)
-        self._reconcile()
-        return self
+        with self._db_errors():
+            self._connect(rebuild)
+            self._check_format()
+            rows = self._stored_identities()
+            folders = {d.name: d for d in self._run_dirs()}
+            pending = {name: self._read_run_json(d) for name, d in folders.items() if name not in rows}
+            expected = self._expected(plan)
+            if expected is not None:
+                for rid, ident in sorted(rows.items()):
+                    self._check_identity(rid, ident, expected)
+                for rid, info in sorted(pending.items()):
+                    if info is not None:
+                        self._check_identity(rid, _parse_identity(info["run"].get("identity")), expected)
+            if manifest is not None and existing is None:
+                try:
+                    _atomic_write_text(mpath, _dumps(manifest))
+                except OSError as exc:
+                    raise StoreError(f"--out: cannot write {mpath}: {os_reason(exc)}") from None
+            self._reconcile(rows, folders, pending)
 
     def _connect(self, rebuild: bool) -> None:
         import duckdb
@@ -162,20 +333,36 @@ class ResultStore:
             wal = self.db_path.with_name(DB_NAME + ".wal")
             if wal.exists():
                 os.replace(wal, aside.with_name(aside.name + ".wal"))
+        # one thread: the coordinator must leave the cores to the workers
+        self.con = duckdb.connect(str(self.db_path), config={"threads": 1})
+        self._create_tables()
+
+    @contextmanager
+    def _db_errors(self) -> Iterator[None]:
+        """Turn a DuckDB failure into one line: in use, disk full, or damaged (with the way out)."""
+        import duckdb
+
         try:
-            # one thread: the coordinator must leave the cores to the workers
-            self.con = duckdb.connect(str(self.db_path), config={"threads": 1})
-            self._create_tables()
+            yield
         except duckdb.Error as exc:
-            msg = " ".join(str(exc).split())
-            if "lock" in msg.lower():
-                raise StoreError(f"{self.db_path}: in use by another process ({msg[:120]})") from None
-            n = sum(1 for _ in self._run_dirs())
-            raise StoreError(
-                f"{self.db_path}: results database is damaged ({msg[:120]}); nothing was deleted -- "
-                f"rerun the same command with --rebuild to move it aside and rebuild it from the "
-                f"{n} run folders in {self.runs_dir}"
-            ) from None
+            raise self._db_failure(exc) from None
+
+    def _db_failure(self, exc: Exception, doing: str = "") -> StoreError:
+        msg = " ".join(str(exc).split())
+        low = msg.lower()
+        if "could not set lock" in low or "conflicting lock" in low:
+            return StoreError(f"--out: {self.db_path} is in use by another process ({msg[:120]})")
+        if any(s in low for s in ("no space left", "disk quota", "disk full", "read-only file system",
+                                  "permission denied", "input/output error")):
+            return StoreError(f"--out: cannot write {self.db_path}{doing}: {msg[:200]}")
+        if doing:
+            return StoreError(f"--out: {self.db_path}{doing}: {msg[:200]}")
+        n = sum(1 for _ in self._run_dirs())
+        return StoreError(
+            f"{self.db_path}: results database is damaged ({msg[:120]}); nothing was deleted -- "
+            f"rerun the same command with --rebuild to move it aside and rebuild it from the "
+            f"{n} run folders in {self.runs_dir}"
+        )
 
     def _create_tables(self) -> None:
         c = self.con
@@ -183,7 +370,8 @@ class ResultStore:
             """CREATE TABLE IF NOT EXISTS runs (
                 run_id VARCHAR PRIMARY KEY, scenario VARCHAR, run_index INTEGER, sample INTEGER,
                 seed BIGINT, scale DOUBLE, until VARCHAR, overrides VARCHAR, extra VARCHAR,
-                scenario_sha256 VARCHAR, complete BOOLEAN, months INTEGER, n_events BIGINT, command VARCHAR)"""
+                scenario_sha256 VARCHAR, complete BOOLEAN, months INTEGER, n_events BIGINT, command VARCHAR,
+                identity VARCHAR)"""
         )
         c.execute("CREATE TABLE IF NOT EXISTS summaries (run_id VARCHAR, summary VARCHAR)")
         c.execute("CREATE TABLE IF NOT EXISTS metrics (run_id VARCHAR, metric VARCHAR, value DOUBLE)")
@@ -191,38 +379,184 @@ class ResultStore:
             "CREATE TABLE IF NOT EXISTS timings (run_id VARCHAR, wall_s DOUBLE, cpu_s DOUBLE, host VARCHAR, pid BIGINT)"
         )
 
+    def _check_format(self) -> None:
+        cols = {
+            r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs'"
+            ).fetchall()
+        }
+        if "identity" not in cols:
+            raise StoreError(
+                f"--out: {self.dir} holds runs stored without their identity (an older format); "
+                "choose another --out"
+            )
+
     def _has(self, table: str) -> bool:
         if table in self._known:
             return True
         r = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-        ).fetchone()
+        ).fetchall()[0]
         if r and r[0]:
             self._known.add(table)
             return True
         return False
 
     def _run_dirs(self) -> Iterable[Path]:
-        if not self.runs_dir.exists():
+        if not self.runs_dir.is_dir():
             return []
         return sorted(p for p in self.runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
-    def _reconcile(self) -> None:
-        """Make the database agree with the run folders: ingest folders it lacks, drop orphan rows."""
+    # ------------------------------------------------------------------ identities
+    def _stored_identities(self) -> dict[str, dict[str, Any] | None]:
+        rows = self.con.execute("SELECT run_id, identity FROM runs").fetchall()
+        return {rid: _parse_identity(ident) for rid, ident in rows}
+
+    def _expected(self, plan: Sequence[RunSpec] | None) -> dict[str, dict[str, Any]] | None:
+        """run_id -> the identity a stored run must have (from the plan, else what the manifest says)."""
+        if plan is not None:
+            return {s.run_id: s.identity() for s in plan}
+        runs = self.manifest.get("runs")
+        if not isinstance(runs, list):
+            return None
+        top = {k: self.manifest[k] for k in ("scale", "until", "panel", "events") if k in self.manifest}
+        return {
+            r["run_id"]: {**top, **{k: r[k] for k in ("scenario", "index", "sample", "seed") if k in r}}
+            for r in runs if isinstance(r, dict) and "run_id" in r
+        }
+
+    def _check_identity(self, rid: str, stored: dict[str, Any] | None, expected: dict[str, dict[str, Any]]) -> None:
+        wanted = expected.get(rid)
+        if wanted is None:
+            raise StoreError(f"--out: {self.dir} holds a different ensemble (run {rid} is not one of its runs); {_REFUSE}")
+        diff = identity_difference(stored, wanted)
+        if diff:
+            raise StoreError(f"--out: {self.dir} holds a different ensemble (run {rid}: {diff}); {_REFUSE}")
+
+    def _read_run_json(self, d: Path) -> dict[str, Any] | None:
+        """A run folder's run.json if the folder looks whole (all its files, its own id), else None."""
+        if any(not (d / f).is_file() for f in RUN_FILES):
+            return None
+        try:
+            info = json.loads((d / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not (isinstance(info, dict) and isinstance(info.get("run"), dict) and isinstance(info.get("timing"), dict)):
+            return None
+        return info if info["run"].get("run_id") == d.name else None
+
+    # ------------------------------------------------------------------ recovery
+    def _reconcile(
+        self, rows: dict[str, Any], folders: dict[str, Path], pending: dict[str, dict[str, Any] | None]
+    ) -> None:
+        """Make the database and the run folders agree, repairing what can be repaired:
+        a folder the database lacks is taken in (or, if damaged, set aside so that its run is
+        computed again); a run whose folder is gone or incomplete is written back from the
+        database; rows of no run are dropped."""
         for p in list(self.runs_dir.glob(".tmp-*")):
             shutil.rmtree(p, ignore_errors=True)
-        done = self.done_ids()
-        for d in self._run_dirs():
-            if d.name not in done and (d / "run.json").exists():
-                self._ingest_folder(d)
-        done = self.done_ids()
+        for rid in sorted(rows):
+            d = folders.get(rid)
+            if d is not None and all((d / f).is_file() for f in RUN_FILES):
+                continue
+            if d is not None:
+                self._set_aside(d, "incomplete")
+            self._restore_folder(rid)
+        for rid in sorted(pending):
+            info = pending[rid]
+            reason = "unreadable run.json or a missing file" if info is None else self._ingest_folder(folders[rid], info)
+            if reason:
+                self._set_aside(folders[rid], reason, again=True)
         for t in ("summaries", "metrics", "panel", "events", "timings"):
             if self._has(t):
                 self.con.execute(f"DELETE FROM {t} WHERE run_id NOT IN (SELECT run_id FROM runs)")
 
+    def _warn(self, line: str) -> None:
+        self.repairs.append(line)
+        print(f"warning: {line}", file=sys.stderr)
+
+    def _set_aside(self, d: Path, reason: str, again: bool = False) -> None:
+        where = self.dir / DAMAGED_DIR
+        try:
+            where.mkdir(exist_ok=True)
+            n = 1
+            while (target := where / f"{d.name}.{n}").exists():
+                n += 1
+            os.replace(d, target)
+        except OSError as exc:
+            raise StoreError(f"--out: cannot move the damaged run folder {d} aside: {os_reason(exc)}") from None
+        then = "; the run will be computed again" if again else ""
+        self._warn(f"{RUNS_DIR}/{d.name}: {reason}; moved to {DAMAGED_DIR}/{target.name}{then}")
+
+    def _restore_folder(self, rid: str) -> None:
+        """Write a run's folder back from its rows (its folder was deleted or is incomplete)."""
+        c = self.con
+        tmp = self.runs_dir / f".tmp-{rid}"
+        cur = c.execute("SELECT * FROM runs WHERE run_id = ?", [rid])
+        names = [d[0] for d in cur.description]
+        row = dict(zip(names, cur.fetchall()[0], strict=True))
+        t = c.execute("SELECT wall_s, cpu_s, host, pid FROM timings WHERE run_id = ?", [rid]).fetchall()
+        timing = dict(zip(("wall_s", "cpu_s", "host", "pid"), t[0], strict=True)) if t else {
+            "wall_s": None, "cpu_s": None, "host": None, "pid": None}
+        found = c.execute("SELECT summary FROM summaries WHERE run_id = ?", [rid]).fetchall()
+        s = found[0] if found else None
+        metrics = {m: (v if v is not None and math.isfinite(v) else None)
+                   for m, v in c.execute("SELECT metric, value FROM metrics WHERE run_id = ?", [rid]).fetchall()}
+        tables = {}
+        for name in ("panel", "events"):
+            if not self._has(name):
+                tables[name] = None
+                continue
+            tables[name] = _to_arrow(c.sql(f"SELECT * EXCLUDE (run_id) FROM {name} WHERE run_id = ?", params=[rid]))
+        if s is None or tables["panel"] is None or tables["events"] is None:
+            c.execute("BEGIN TRANSACTION")
+            for tname in TABLES:
+                if self._has(tname):
+                    c.execute(f"DELETE FROM {tname} WHERE run_id = ?", [rid])
+            c.execute("COMMIT")
+            self._warn(f"{RUNS_DIR}/{rid}: missing, and the database lacks part of the run; "
+                       "the run will be computed again")
+            return
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            _write_parquet(tables["panel"], tmp / "panel.parquet")
+            _write_parquet(tables["events"], tmp / "events.parquet")
+            (tmp / "summary.json").write_text(s[0] if s[0].endswith("\n") else s[0] + "\n", encoding="utf-8")
+            (tmp / "metrics.json").write_text(_dumps(metrics), encoding="utf-8")
+            (tmp / "run.json").write_text(_dumps({"run": row, "timing": timing}), encoding="utf-8")
+            os.replace(tmp, self.runs_dir / rid)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"--out: cannot write the run folder {self.runs_dir / rid}: {os_reason(exc)}") from None
+        self._warn(f"{RUNS_DIR}/{rid}: missing or incomplete; written back from the database")
+
+    def _ingest_folder(self, d: Path, info: dict[str, Any]) -> str | None:
+        """Take a run folder into the database; the reason it cannot be read if it is damaged."""
+        import duckdb
+
+        try:
+            summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+            metrics = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+            metrics = {str(k): (float("nan") if v is None else float(v)) for k, v in metrics.items()}
+            panel = pq.read_table(d / "panel.parquet")
+            events = pq.read_table(d / "events.parquet")
+        except (OSError, ValueError, TypeError, AttributeError, pa.ArrowException) as exc:
+            return f"unreadable ({type(exc).__name__}: {' '.join(str(exc).split())[:80]})"
+        if not isinstance(summary, dict):
+            return "unreadable summary.json"
+        try:
+            self._insert(info["run"], summary, metrics, panel, events, info["timing"])
+        except duckdb.IOException:
+            raise
+        except (duckdb.Error, KeyError, TypeError, ValueError, pa.ArrowException) as exc:
+            return f"does not fit the database ({type(exc).__name__}: {' '.join(str(exc).split())[:80]})"
+        return None
+
     # ------------------------------------------------------------------ writing
     def done_ids(self) -> set[str]:
-        return {r[0] for r in self.con.execute("SELECT run_id FROM runs").fetchall()}
+        with self._db_errors():
+            return {r[0] for r in self.con.execute("SELECT run_id FROM runs").fetchall()}
 
     def add(self, out: RunOutput, spec: RunSpec, command: str) -> None:
         """Record one finished run: folder first (atomic rename), then one database transaction."""
@@ -241,34 +575,40 @@ class ResultStore:
             "months": out.months,
             "n_events": int(out.n_events),
             "command": command,
+            "identity": canonical_json(spec.identity()),
         }
         timing = {"wall_s": round(out.wall_s, 4), "cpu_s": round(out.cpu_s, 4), "host": out.host, "pid": out.pid}
         with deferred_interrupts():
             self._add(out, spec, row, timing)
 
     def _add(self, out: RunOutput, spec: RunSpec, row: dict[str, Any], timing: dict[str, Any]) -> None:
+        import duckdb
+
         final = self.runs_dir / spec.run_id
         if not final.exists():
             tmp = self.runs_dir / f".tmp-{spec.run_id}"
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            _write_parquet(out.panel, tmp / "panel.parquet")
-            _write_parquet(out.events, tmp / "events.parquet")
-            (tmp / "summary.json").write_text(_dumps(out.summary), encoding="utf-8")
-            finite = {k: (v if math.isfinite(v) else None) for k, v in out.metrics.items()}
-            (tmp / "metrics.json").write_text(_dumps(finite), encoding="utf-8")
-            (tmp / "run.json").write_text(_dumps({"run": row, "timing": timing}), encoding="utf-8")
-            os.replace(tmp, final)
-        self._insert(row, out.summary, out.metrics, out.panel, out.events, timing)
-
-    def _ingest_folder(self, d: Path) -> None:
-        info = json.loads((d / "run.json").read_text(encoding="utf-8"))
-        summary = json.loads((d / "summary.json").read_text(encoding="utf-8"))
-        metrics = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
-        metrics = {k: (float("nan") if v is None else float(v)) for k, v in metrics.items()}
-        panel = pq.read_table(d / "panel.parquet")
-        events = pq.read_table(d / "events.parquet")
-        self._insert(info["run"], summary, metrics, panel, events, info["timing"])
+            try:
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir(parents=True)
+                _write_parquet(out.panel, tmp / "panel.parquet")
+                _write_parquet(out.events, tmp / "events.parquet")
+                (tmp / "summary.json").write_text(_dumps(out.summary), encoding="utf-8")
+                finite = {k: (v if math.isfinite(v) else None) for k, v in out.metrics.items()}
+                (tmp / "metrics.json").write_text(_dumps(finite), encoding="utf-8")
+                (tmp / "run.json").write_text(_dumps({"run": row, "timing": timing}), encoding="utf-8")
+                os.replace(tmp, final)
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise StoreError(
+                    f"--out: cannot write run {spec.run_id} into {self.runs_dir}: {os_reason(exc)}; "
+                    "the runs stored so far were kept -- rerun the same command to resume"
+                ) from None
+        try:
+            self._insert(row, out.summary, out.metrics, out.panel, out.events, timing)
+        except duckdb.Error as exc:
+            raise self._db_failure(
+                exc, f" (storing run {spec.run_id}; its folder was kept and is taken in on resume)"
+            ) from None
 
     def _insert(
         self,
@@ -317,13 +657,22 @@ class ResultStore:
             )
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            try:
+                c.unregister("_incoming")
+            except Exception:  # not registered
+                pass
+            try:
+                c.execute("ROLLBACK")
+            except Exception:  # DuckDB already ended the transaction: the first error is the one to tell
+                pass
+            self._known.clear()  # a table created in the rolled-back transaction is gone
             raise
 
     # ------------------------------------------------------------------ reading
     def query(self, sql: str, params: list[Any] | None = None) -> Any:
         """A DuckDB relation result as a pandas DataFrame."""
-        return self.con.execute(sql, params or []).df()
+        with self._db_errors():
+            return self.con.execute(sql, params or []).df()
 
     def metrics_long(self, scenarios: list[str] | None = None) -> Any:
         """run_id, scenario, run_index, sample, seed, metric, value for finished runs."""
@@ -353,18 +702,26 @@ class ResultStore:
         cols = [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
         order = ", ".join(f'"{c}"' for c in cols)
         h = hashlib.sha256()
-        for rec in self.con.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall():
-            h.update(repr(rec).encode())
+        with self._db_errors():
+            for rec in self.con.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall():
+                h.update(repr(rec).encode())
         return h.hexdigest()
 
     def close(self) -> None:
+        """Checkpoint and close the database, then let go of the folder's lock."""
         if self.con is not None:
             try:
                 self.con.execute("CHECKPOINT")
             except Exception:  # closing must not mask the real error
                 pass
-            self.con.close()
+            try:
+                self.con.close()
+            except Exception:  # an invalidated database (disk full) may refuse even this
+                pass
             self.con = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def __enter__(self) -> ResultStore:
         return self
