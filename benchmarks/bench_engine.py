@@ -93,7 +93,7 @@ def worker(scale: float, seed: int, backend: str) -> dict[str, Any]:
     agents = int(w.people.n)
     s = res.summary
     threads = None
-    if getattr(w, "use_numba", False):
+    if w.backend == "numba":
         import numba
 
         threads = numba.get_num_threads()
@@ -104,7 +104,7 @@ def worker(scale: float, seed: int, backend: str) -> dict[str, Any]:
         "scale": scale,
         "seed": seed,
         "backend": backend,
-        "use_numba": bool(getattr(w, "use_numba", False)),
+        "use_numba": w.backend == "numba",
         "numba_threads": threads,
         "agents": agents,
         "months": months,
@@ -224,9 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(float(a.worker[0]), int(a.worker[1]), a.worker[2])))
         return 0
 
-    from shatterbelt import _fast
+    from shatterbelt.backend import have_numba
 
-    has_nb = _fast.have_numba()
+    has_nb = have_numba()
     scales = [0.01, 0.1] if a.quick else [0.01, 0.1, 1.0]
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     if has_nb:

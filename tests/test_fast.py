@@ -1,4 +1,4 @@
-"""The numba kernels (``shatterbelt._fast``) against the NumPy code they replace.
+"""The numba backend's kernels against the NumPy backend (``shatterbelt._fast``, ``modules/*_kernels.py``).
 
 The contract is byte-identical results for the same seed, whatever the backend and the number
 of threads; the incremental census must always equal a full recount.  Skipped where numba
@@ -15,16 +15,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shatterbelt import _fast
+from shatterbelt import _fast, _fast_kernels
 from shatterbelt import world as world_mod
-from shatterbelt.kernels import group_rank_select, select_in_cells, select_in_cells_scan, smallest_sorted
+from shatterbelt.backend import have_numba
+from shatterbelt.kernels import group_rank_select, select_in_cells, smallest_sorted
+from shatterbelt.modules import violence_kernels
 from shatterbelt.population import CIV, DEAD, DETAINED, FIGHTER, People
-from shatterbelt.rng import uniforms
 from shatterbelt.resolve import load_scenario
+from shatterbelt.rng import uniforms
 from shatterbelt.sim import Simulation
 from tests.conftest import TINY
 
-needs_numba = pytest.mark.skipif(not _fast.have_numba(), reason="numba not available (or SHATTERBELT_NO_NUMBA set)")
+needs_numba = pytest.mark.skipif(not have_numba(), reason="numba not available (or SHATTERBELT_NO_NUMBA set)")
 
 
 def _digest(res) -> dict[str, str]:
@@ -60,7 +62,7 @@ def test_numba_and_numpy_give_identical_runs(spec, scale, seed, until, monkeypat
     monkeypatch.setattr(world_mod, "_CHECK_CENSUS", True)  # and the maintained census equals a recount
     a = _run(spec, scale, seed, "numpy", until)
     b = _run(spec, scale, seed, "numba", until)
-    assert a.world.use_numba is False and b.world.use_numba is True
+    assert a.world.backend == "numpy" and b.world.backend == "numba"
     da, db = _digest(a), _digest(b)
     assert da == db, [k for k in da if da[k] != db[k]]
     assert a.summary["deaths_total"] > 0
@@ -82,13 +84,13 @@ def test_results_do_not_depend_on_the_number_of_threads():
 def test_backend_resolution(monkeypatch):
     from shatterbelt.errors import UsageError
 
-    assert _fast.backend_for("numpy", 10**8) is False
-    assert _fast.backend_for("auto", 1000) is False  # small populations stay with NumPy
+    assert _fast.Kernels("numpy").name == "numpy"
+    assert _fast.Kernels("auto").name == ("numba" if have_numba() else "numpy")  # whatever the population
     with pytest.raises(UsageError):
-        _fast.backend_for("cuda", 10)
+        _fast.Kernels("cuda")
     monkeypatch.setenv("SHATTERBELT_BACKEND", "numpy")
     sim = Simulation(load_scenario(TINY), scale=1.0, seed=1)
-    assert sim.world.use_numba is False
+    assert sim.world.backend == "numpy"
 
 
 def test_incremental_census_equals_recount_numpy(monkeypatch):
@@ -121,7 +123,7 @@ def test_changing_keeps_counts_exact():
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 2**64 - 1), st.integers(0, 2**40))
 def test_numba_uniforms_are_bit_exact(key, start):
-    nb = _fast._kernels()
+    nb = _fast_kernels
     idx = start + np.arange(2000, dtype=np.int64) * 7919
     assert np.array_equal(nb.uniforms_idx(np.uint64(key), idx), uniforms(key, idx))
     out = np.empty(3000, np.float32)
@@ -163,27 +165,27 @@ def _random_people(n: int, seed: int) -> People:
 def test_census_and_where_kernels(seed):
     p = _random_people(100_003, seed)
     assert np.array_equal(_fast.census_counts(True, p, 5, 5, 3), _fast.census_counts(False, p, 5, 5, 3))
+    nb, np_ = _fast.Kernels("numba"), _fast.Kernels("numpy")
     for v in (CIV, FIGHTER, DETAINED, DEAD):
-        assert np.array_equal(_fast.where_eq(True, p.status, v), np.flatnonzero(p.status == v))
+        assert np.array_equal(nb.where_eq(p.status, v), np.flatnonzero(p.status == v))
+        assert np.array_equal(np_.where_eq(p.status, v), np.flatnonzero(p.status == v))
 
 
 @needs_numba
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 100_001])
 def test_compact_flags(n):
-    nb = _fast._kernels()
     rng = np.random.default_rng(n)
     buf = np.zeros((n + 7) // 8 * 8, np.int8)
     buf[:n] = rng.choice([0, 1, 2, 3], n, p=[0.97, 0.01, 0.01, 0.01])
-    words = buf.view(np.uint64)
     for bit in (1, 2):
-        assert np.array_equal(nb.compact_flags(words, n, np.uint8(bit)), np.flatnonzero(buf[:n] & bit))
+        for kern in (_fast.Kernels("numba"), _fast.Kernels("numpy")):
+            assert np.array_equal(kern.compact_flags(buf, n, bit), np.flatnonzero(buf[:n] & bit))
 
 
 @needs_numba
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 2**31), st.integers(1, 40))
 def test_civilian_prefilter_selects_what_a_full_sort_selects(seed, kmax):
-    nb = _fast._kernels()
     p = _random_people(20_000, seed)
     C = 3
     cell = np.where(p.status == CIV, p.region.astype(np.int64) * C + p.community, -1)
@@ -192,15 +194,11 @@ def test_civilian_prefilter_selects_what_a_full_sort_selects(seed, kmax):
     k = np.minimum(rng.integers(0, kmax + 1, 15), avail)
     key = int(rng.integers(0, 2**62))
     flag = np.zeros(20_000, np.int8)
-
-    def scan(need, q):
-        nb.civ_prefilter(p.status, p.region, p.community, C, _fast.threshold_bits(np.where(need, q, 0.0)), np.uint64(key), flag)
-        idx = np.flatnonzero(flag & 1)
-        return idx, p.region[idx].astype(np.int64) * C + p.community[idx], uniforms(key, idx)
-
-    got = select_in_cells_scan(scan, k, avail)
-    want = select_in_cells(cell, k, avail, lambda i: uniforms(key, i))
-    assert np.array_equal(got, want)
+    kern = _fast.Kernels("numba")
+    args = (p.status, p.region, p.community, C, k, avail, key, flag, lambda bit: kern.compact_flags(flag, flag.size, bit))
+    got = violence_kernels.select_civilians_numba(*args)
+    assert np.array_equal(got, violence_kernels.select_civilians_numpy(*args))
+    assert np.array_equal(got, select_in_cells(cell, k, avail, lambda i: uniforms(key, i)))
 
 
 @settings(max_examples=40, deadline=None)
@@ -230,6 +228,7 @@ def test_group_rank_select_prefilter_path_is_exact():
 def test_hardship_floor_is_safe(seed):
     """Nobody at or below the floor has a positive pull toward any actor (the skipped are never best)."""
     from shatterbelt.modules.mobilization import F_, G_, L_
+    from shatterbelt.modules.mobilization_kernels import net_pull
 
     sim = Simulation(load_scenario(TINY), scale=0.2, seed=1, backend="numpy")
     w = sim.world
@@ -255,5 +254,5 @@ def test_hardship_floor_is_safe(seed):
             for a in np.flatnonzero(ok[:, r, c]):
                 for rr in (0.0, 0.5, 1.0):
                     L = w.L[r, c]
-                    net = M[a, G_] * (h * (1.0 - L)) + M[a, F_] * w.fear[r, c] + M[a, L_] * L + const[a, r] - rr * w.risk[a, r]
+                    net = net_pull(M[a, G_], M[a, F_], M[a, L_], h, L, w.fear[r, c], const[a, r], rr, w.risk[a, r])
                     assert net <= 0.0

@@ -1,98 +1,41 @@
-"""Hot per-person passes of the engine: numba kernels with a NumPy fallback that gives identical results.
+"""The engine's per-person passes on one backend: :class:`Kernels`, chosen once per run.
 
-Every function here has two implementations, chosen by the caller's ``use_numba``
-flag (see :func:`backend_for`):
+``World`` holds one :class:`Kernels` (``world.kernels``), built from the backend that
+:func:`shatterbelt.backend.resolve_backend` resolves (``numba`` or ``numpy``).  It offers the
+passes every mechanism shares (per-agent uniforms, the census, index lists, the scratch
+flags), and :meth:`Kernels.pick` chooses between a mechanism's two implementations of its
+own passes (each mechanism keeps them beside its rules, in ``modules/*_kernels.py``), so no
+mechanism asks which backend runs.
 
-* a **NumPy** one, which is the engine's original code, kept as the reference;
-* a **numba** one, which fuses the same arithmetic into one or two passes over
-  the people with no temporaries the size of the population.
-
-They give byte-identical results for the same seed because
+Both backends give byte-identical results for the same seed because
 
 * per-agent random numbers are the counter-based splitmix64 hash of
-  :func:`shatterbelt.rng.uniforms`, reimplemented bit for bit in :func:`_u01`
-  (an agent's number depends on ``(seed, stream, month, agent index)`` only,
-  never on which thread computed it);
-* per-person arithmetic is the same sequence of IEEE operations in the same
-  order (no ``fastmath``, so no contraction into fused multiply-adds); anything
-  transcendental (``exp``) is evaluated once per cell in NumPy and passed in as a
-  table;
-* parallel loops run over a fixed number of chunks (``_fast_kernels.NCH``), each writing
-  its own slice or its own integer partial counts, and index lists are compacted
-  in index order, so nothing depends on the number of threads or on timing.
-
-numba is optional (the ``fast`` extra): it is imported on first use, and
-``SHATTERBELT_NO_NUMBA=1`` forces the NumPy path (as for the Epstein models).
+  :func:`shatterbelt.rng.uniforms`, reimplemented bit for bit in ``_fast_kernels.u01``
+  (an agent's number depends on ``(seed, stream, month, agent index)`` only, never on
+  which thread computed it);
+* each per-person rule is written once, as scalar arithmetic that the NumPy backend runs
+  on arrays and the numba kernels inline (no ``fastmath``, so the same IEEE operations in
+  the same order); anything transcendental (``exp``) is evaluated per cell in NumPy and
+  passed in as a table;
+* parallel loops run over a fixed number of chunks (``_fast_kernels.NCH``), each writing its
+  own slice or its own integer partial counts, and index lists are compacted in index
+  order, so nothing depends on the number of threads or on timing.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
+from . import _fast_kernels as K
+from .backend import have_numba, resolve_backend
 from .rng import uniforms
 
-#: below this many agents ``backend="auto"`` stays with NumPy (numba's start-up would cost more than it saves)
-AUTO_MIN_AGENTS = 1_000_000
-BACKENDS = ("auto", "numba", "numpy")
-
-_NB: Any = None  # the compiled kernels (a namespace), built on first use
-_NB_ERROR: str | None = None
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def numba_disabled() -> bool:
-    return os.environ.get("SHATTERBELT_NO_NUMBA", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def have_numba() -> bool:
-    """True when the numba kernels can be used (numba installed and not disabled)."""
-    return _kernels() is not None
-
-
-def backend_for(backend: str, n_agents: int) -> bool:
-    """Resolve a backend name to ``use_numba``; ``auto`` takes numba for large populations when it is available."""
-    from .errors import UsageError
-
-    b = (backend or "auto").lower()
-    if b not in BACKENDS:
-        raise UsageError(f"backend: must be one of {', '.join(BACKENDS)}, got '{backend}'")
-    if b == "numpy":
-        return False
-    if b == "numba":
-        if _kernels() is None:
-            raise UsageError(f"backend: numba is not available ({_NB_ERROR}); install the 'fast' extra or unset SHATTERBELT_NO_NUMBA")
-        return True
-    return n_agents >= AUTO_MIN_AGENTS and _kernels() is not None
-
-
-def _kernels() -> Any:
-    global _NB, _NB_ERROR
-    if _NB is not None or _NB_ERROR is not None:
-        return _NB
-    if numba_disabled():
-        _NB_ERROR = "disabled by SHATTERBELT_NO_NUMBA"
-        return None
-    try:
-        _NB = _build()
-    except ImportError as e:  # pragma: no cover - numba missing
-        _NB_ERROR = f"numba not installed: {e}"
-    return _NB
-
-
-# ---------------------------------------------------------------------------- numba kernels
-def _build() -> Any:
-    # numba's OpenMP threads must sleep, not spin, at the end of a parallel loop: spinning
-    # threads steal the cores that the rest of the pass needs whenever another process runs
-    # too (measured on 2 cores: 2.6x slower than one thread); set before libgomp loads
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from . import _fast_kernels
-
-    return _fast_kernels
-
-
-# ---------------------------------------------------------------------------- dispatch
 def threshold_bits(p: np.ndarray) -> np.ndarray:
     """``u < p`` as an integer test on the hash: ``bits < threshold_bits(p)``, exactly.
 
@@ -104,34 +47,71 @@ def threshold_bits(p: np.ndarray) -> np.ndarray:
     return np.where(p > 0, np.ceil(p * 2.0**53), 0.0).astype(np.uint64)
 
 
-def agent_uniforms(use_numba: bool, key: int, idx: np.ndarray) -> np.ndarray:
-    """:func:`shatterbelt.rng.uniforms` (numba: parallel, no uint64 temporaries)."""
-    if use_numba and idx.size >= 100_000:
-        return _NB.uniforms_idx(np.uint64(key), np.ascontiguousarray(idx, np.int64))
-    return uniforms(key, idx)
+class Kernels:
+    """The engine-wide per-person passes on one backend (``"numpy"`` or ``"numba"``)."""
+
+    def __init__(self, backend: str | None = None) -> None:
+        self.name = resolve_backend(backend)
+        self.numba = self.name == "numba"
+
+    def __repr__(self) -> str:
+        return f"<Kernels {self.name}>"
+
+    def pick(self, numpy_impl: F, numba_impl: F) -> F:
+        """The implementation of a pass for this backend (both have the same signature and results)."""
+        return numba_impl if self.numba else numpy_impl
+
+    # ------------------------------------------------------------------ random numbers
+    def agent_uniforms(self, key: int, idx: np.ndarray) -> np.ndarray:
+        """:func:`shatterbelt.rng.uniforms` (numba: parallel, no uint64 temporaries)."""
+        if self.numba and idx.size >= 100_000:
+            return K.uniforms_idx(np.uint64(key), np.ascontiguousarray(idx, np.int64))
+        return uniforms(key, idx)
+
+    def fill_uniforms_f32(self, key: int, out: np.ndarray) -> None:
+        """out[i] = float32 of agent i's uniform, for every agent (in place)."""
+        if self.numba:
+            K.uniforms_f32(np.uint64(key), out)
+        else:
+            out[:] = uniforms(key, np.arange(out.size)).astype(np.float32)
+
+    def fill_uniforms_below(self, key: int, thr: float, out: np.ndarray) -> None:
+        """out[i] = agent i's uniform < thr, for every agent (in place)."""
+        if self.numba:
+            K.uniforms_below(np.uint64(key), float(thr), out)
+        else:
+            out[:] = uniforms(key, np.arange(out.size)) < thr
+
+    # ------------------------------------------------------------------ counts and index lists
+    def census_counts(self, ppl: Any, A1: int, R: int, C: int) -> np.ndarray:
+        """Flat counts by status x actor+1 x region x community x fighting age x displaced."""
+        return census_counts(self.numba, ppl, A1, R, C)
+
+    def where_eq(self, a: np.ndarray, v: int) -> np.ndarray:
+        """``np.flatnonzero(a == v)``."""
+        if self.numba:
+            return K.where_eq(a, a.dtype.type(v))
+        return np.flatnonzero(a == v)
+
+    def add_one(self, a: np.ndarray) -> None:
+        """``a += 1`` in place."""
+        if self.numba:
+            K.add_one_i16(a)
+        else:
+            a += 1
+
+    def compact_flags(self, scratch: np.ndarray, n: int, bit: int) -> np.ndarray:
+        """Sorted ``i < n`` whose byte ``scratch[i]`` has ``bit`` (``scratch`` padded to whole 8-byte words)."""
+        if self.numba:
+            return K.compact_flags(scratch.view(np.uint64), n, np.uint8(bit))
+        return np.flatnonzero(scratch[:n] & bit)
 
 
-def fill_uniforms_f32(use_numba: bool, key: int, out: np.ndarray) -> None:
-    """out[i] = float32 of agent i's uniform, for every agent (in place)."""
-    if use_numba:
-        _NB.uniforms_f32(np.uint64(key), out)
-    else:
-        out[:] = uniforms(key, np.arange(out.size)).astype(np.float32)
-
-
-def fill_uniforms_below(use_numba: bool, key: int, thr: float, out: np.ndarray) -> None:
-    """out[i] = agent i's uniform < thr, for every agent (in place)."""
-    if use_numba:
-        _NB.uniforms_below(np.uint64(key), float(thr), out)
-    else:
-        out[:] = uniforms(key, np.arange(out.size)) < thr
-
-
-def census_counts(use_numba: bool, ppl: Any, A1: int, R: int, C: int) -> np.ndarray:
-    """Flat counts by status x actor+1 x region x community x fighting age x displaced."""
-    K = 4 * A1 * R * C * 4
-    if use_numba:
-        return _NB.census(ppl.status, ppl.actor, ppl.region, ppl.community, ppl.fighting_age, ppl.displaced, A1, R, C, K)
+def census_counts(numba: bool, ppl: Any, A1: int, R: int, C: int) -> np.ndarray:
+    """Flat census counts on the numba or the NumPy backend (also used to check the kept counts)."""
+    Kn = 4 * A1 * R * C * 4
+    if numba:
+        return K.census(ppl.status, ppl.actor, ppl.region, ppl.community, ppl.fighting_age, ppl.displaced, A1, R, C, Kn)
     key = ppl.status.astype(np.int64) * A1 + (ppl.actor.astype(np.int64) + 1)
     key *= R
     key += ppl.region
@@ -141,19 +121,7 @@ def census_counts(use_numba: bool, ppl: Any, A1: int, R: int, C: int) -> np.ndar
     key += ppl.fighting_age
     key *= 2
     key += ppl.displaced
-    return np.bincount(key, minlength=K)
+    return np.bincount(key, minlength=Kn)
 
 
-def where_eq(use_numba: bool, a: np.ndarray, v: int) -> np.ndarray:
-    """``np.flatnonzero(a == v)``."""
-    if use_numba:
-        return _NB.where_eq(a, a.dtype.type(v))
-    return np.flatnonzero(a == v)
-
-
-def add_one(use_numba: bool, a: np.ndarray) -> None:
-    """``a += 1`` in place."""
-    if use_numba:
-        _NB.add_one_i16(a)
-    else:
-        a += 1
+__all__ = ["Kernels", "census_counts", "have_numba", "threshold_bits"]

@@ -147,7 +147,7 @@ def write_result(res: Result, out_dir: str | os.PathLike[str]) -> dict[str, str]
     info = {
         "timings_s": {k: round(v, 4) for k, v in res.timings.items()},
         "agents": res.world.people.n,
-        "backend": "numba" if getattr(res.world, "use_numba", False) else "numpy",
+        "backend": res.world.backend,
     }
     _atomic_write_bytes(out / "run_info.json", dumps(info).encode())
     paths["run_info.json"] = str(out / "run_info.json")

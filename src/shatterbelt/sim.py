@@ -23,7 +23,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from . import _fast
 from .modules import PROCESS, politics_module_for
 from .result import Result
 from .scenario.schema import Scenario
@@ -88,7 +87,7 @@ class Simulation:
         w = self.world
         t = self.t
         w.new_month_log()
-        _fast.add_one(w.use_numba, w.people.timer)
+        w.kernels.add_one(w.people.timer)
         for m in self.modules:
             t0 = time.perf_counter()
             m.step(t)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _fast
+from ._fast import Kernels, census_counts
 from .kernels import hop_distances, smallest_sorted
 from .population import (
     CIV,
@@ -134,9 +134,9 @@ class World:
         if not (0 < scale <= 1):
             raise ValueError("scale must be in (0, 1]")
         self.sc = scenario
-        # per-person passes: numba kernels or NumPy (identical results); resolved once N is known
-        self.backend_requested = backend or os.environ.get("SHATTERBELT_BACKEND", "auto")
-        self.use_numba = False
+        # per-person passes: numba kernels or NumPy (identical results), chosen once per run
+        self.kernels = Kernels(backend)
+        self.backend = self.kernels.name
         self.scale = float(scale)
         self.w = 1.0 / self.scale
         self.seed = int(seed)
@@ -446,8 +446,7 @@ class World:
         starts, total = build_blocks(counts)
         self.block_start = starts
         N = int(total[0])
-        self.use_numba = _fast.backend_for(self.backend_requested, N)
-        nb = self.use_numba
+        kern = self.kernels
         ppl = People.allocate(N)
         # agents are laid out by (region, community) blocks: fill each block (no N-sized temporaries)
         for r in range(R):
@@ -458,9 +457,9 @@ class World:
                 ppl.origin[s:e] = r
                 ppl.community[s:e] = c
         fa = float(sc.population.fighting_age_share.value)
-        _fast.fill_uniforms_below(nb, self.rng.key("init.fighting_age", 0), fa, ppl.fighting_age)
-        _fast.fill_uniforms_f32(nb, self.rng.key("init.hardship", 0), ppl.hardship)
-        _fast.fill_uniforms_f32(nb, self.rng.key("init.risk", 0), ppl.risk)
+        kern.fill_uniforms_below(self.rng.key("init.fighting_age", 0), fa, ppl.fighting_age)
+        kern.fill_uniforms_f32(self.rng.key("init.hardship", 0), ppl.hardship)
+        kern.fill_uniforms_f32(self.rng.key("init.risk", 0), ppl.risk)
         self._init_displaced(ppl, counts)
         self._init_fighters(ppl, counts)
         return ppl
@@ -484,7 +483,7 @@ class World:
         for r, c in zip(*np.nonzero(p > 0), strict=True):
             s = int(self.block_start[r, c])
             e = s + int(counts[r, c])
-            ppl.displaced[s:e] = _fast.agent_uniforms(self.use_numba, key, np.arange(s, e)) < p[r, c]
+            ppl.displaced[s:e] = self.kernels.agent_uniforms(key, np.arange(s, e)) < p[r, c]
         hard = float(self.sc.population.displaced_hardship.value)
         ppl.hardship[ppl.displaced] = np.minimum(1.0, ppl.hardship[ppl.displaced] + hard)
 
@@ -535,7 +534,7 @@ class World:
                 blk = np.arange(s, e)
                 elig = blk[ppl.fighting_age[s:e]]
                 # the k.sum() smallest uniforms in (uniform, index) order: a stable argsort's first entries
-                order = elig[smallest_sorted(_fast.agent_uniforms(self.use_numba, key, elig), int(k.sum()))]
+                order = elig[smallest_sorted(self.kernels.agent_uniforms(key, elig), int(k.sum()))]
                 pos = 0
                 for a in np.flatnonzero(k):
                     sel = order[pos : pos + k[a]]
@@ -603,8 +602,8 @@ class World:
             p = self.people
             A1, R, C = self.A + 1, self.R, self.C
             if self._counts is None:
-                self._counts = _fast.census_counts(self.use_numba, p, A1, R, C)
-                self.fighter_idx = _fast.where_eq(self.use_numba, p.status, FIGHTER)
+                self._counts = self.kernels.census_counts(p, A1, R, C)
+                self.fighter_idx = self.kernels.where_eq(p.status, FIGHTER)
                 self._new_fighters = []
             else:
                 self._refresh_fighter_idx()
@@ -629,7 +628,7 @@ class World:
     def flagged(self, bit: int) -> np.ndarray:
         """Sorted agents whose scratch flag has ``bit`` (after a kernel wrote the flags)."""
         self.scratch8()
-        return _fast._kernels().compact_flags(self._scratch.view(np.uint64), self.people.n, np.uint8(bit))
+        return self.kernels.compact_flags(self._scratch, self.people.n, bit)
 
     def touched(self) -> None:
         """Mark people as changed in any way: the next census recounts everyone."""
@@ -675,7 +674,7 @@ class World:
         which modules read as of the last census, alone."""
         st = self.people.status
         if self._counts is None:
-            return _fast.where_eq(self.use_numba, st, FIGHTER)
+            return self.kernels.where_eq(st, FIGHTER)
         old = self.fighter_idx
         kept = old[st[old] == FIGHTER]
         if self._new_fighters:
@@ -691,7 +690,7 @@ class World:
     def _check_census(self) -> None:
         """Debug (``SHATTERBELT_CHECK_CENSUS=1``): the maintained counts equal a full recount."""
         p = self.people
-        full = _fast.census_counts(False, p, self.A + 1, self.R, self.C)
+        full = census_counts(False, p, self.A + 1, self.R, self.C)
         if not np.array_equal(full, self._counts):
             raise AssertionError("census: maintained counts differ from a recount (a change bypassed World.changing)")
         if not np.array_equal(self.fighter_idx, np.flatnonzero(p.status == FIGHTER)):

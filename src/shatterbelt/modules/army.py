@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fast
 from ..population import CIV, FIGHTER, NO_ACTOR
 from ..scenario.params import Param
+from ..world import World
+from . import army_kernels as ak
 from .base import Module
 from .strength import compute_strength
 
@@ -54,6 +55,10 @@ class ArmyCohesion(Module):
     }
     STATE = ("cohesion", "collapsed")
     RESULTS = ("army_collapses",)
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.k_allegiance = world.kernels.pick(ak.allegiance_counts_numpy, ak.allegiance_counts_numba)
 
     def step(self, t: int) -> None:
         w, p = self.world, self.p
@@ -112,21 +117,11 @@ class ArmyCohesion(Module):
         w = self.world
         ppl = w.people
         fidx = w.fighter_idx
-        if w.use_numba:
-            cnt = _fast._kernels().fighters_allegiance(
-                fidx, ppl.status, ppl.actor, ppl.allegiance, ppl.region, w.army_i, w.R, w.B + 1
-            ).astype(np.float64)  # integer counts: the same numbers as adding 1.0 one by one
-            if cnt.sum() == 0:
-                return np.zeros(w.R)
-        else:
-            m = (ppl.actor[fidx] == w.army_i) & (ppl.status[fidx] == FIGHTER)
-            s = fidx[m]
-            if s.size == 0:
-                return np.zeros(w.R)
-            g = ppl.allegiance[s].astype(np.int64) + 1  # 0 = the state
-            r = ppl.region[s].astype(np.int64)
-            cnt = np.zeros((w.R, w.B + 1))
-            np.add.at(cnt, (r, g), 1.0)
+        cnt = self.k_allegiance(
+            fidx, ppl.status, ppl.actor, ppl.allegiance, ppl.region, w.army_i, w.R, w.B + 1
+        ).astype(np.float64)  # integer counts: the same numbers as adding 1.0 one by one
+        if cnt.sum() == 0:
+            return np.zeros(w.R)
         tot = cnt.sum(1, keepdims=True)
         sh = np.where(tot > 0, cnt / np.maximum(tot, 1.0), 0.0)
         return np.where(tot[:, 0] > 0, 1.0 - (sh**2).sum(1), 0.0)

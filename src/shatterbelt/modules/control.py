@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fast
 from ..kernels import connected_components
-from ..population import FIGHTER
 from ..scenario.params import Param
+from ..world import World
+from . import control_kernels as ck
 from .base import Module
 from .strength import compute_strength
 
@@ -35,6 +35,10 @@ class Control(Module):
     STATE = ("strength", "control", "dominant", "microstates")
     RESULTS = ("microstates_by_month", "final_control")
 
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.k_infiltration = world.kernels.pick(ck.infiltration_counts_numpy, ck.infiltration_counts_numba)
+
     def init(self) -> None:
         self.update(first=True)
 
@@ -49,26 +53,12 @@ class Control(Module):
         # infiltration: state members answering to an entity with an armed wing present here
         ppl = w.people
         fidx = w.fighter_idx
-        if fidx.size and w.use_numba:
-            armed_b = self._armed_wings(S)
-            tot_i, bad_i = _fast._kernels().fighters_infiltration(
-                fidx, ppl.status, ppl.actor, ppl.allegiance, ppl.region, w.is_state, armed_b, w.R
+        if fidx.size:
+            tot_i, bad_i = self.k_infiltration(
+                fidx, ppl.status, ppl.actor, ppl.allegiance, ppl.region, w.is_state, self._armed_wings(S), w.R
             )
             if tot_i.sum():
                 tot, bad = tot_i.astype(np.float64), bad_i.astype(np.float64)
-                frac = np.where(tot > 0, bad / np.maximum(tot, 1.0), 0.0)
-                state_members = S[w.is_state].sum(0)
-                E[0] -= p["infiltration_discount"] * frac * state_members
-        elif fidx.size:
-            st = w.is_state[np.maximum(ppl.actor[fidx], 0)] & (ppl.status[fidx] == FIGHTER)
-            s = fidx[st]
-            if s.size:
-                al = ppl.allegiance[s].astype(np.int64)
-                r = ppl.region[s].astype(np.int64)
-                armed_b = self._armed_wings(S)
-                disloyal = (al >= 0) & armed_b[np.maximum(al, 0), r]
-                tot = np.bincount(r, minlength=w.R).astype(np.float64)
-                bad = np.bincount(r[disloyal], minlength=w.R).astype(np.float64)
                 frac = np.where(tot > 0, bad / np.maximum(tot, 1.0), 0.0)
                 state_members = S[w.is_state].sum(0)
                 E[0] -= p["infiltration_discount"] * frac * state_members

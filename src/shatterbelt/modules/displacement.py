@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fast
-from ..population import CIV
 from ..scenario.params import Param
+from ..world import World
+from . import displacement_kernels as dk
 from .base import Module
 
 
@@ -34,6 +34,10 @@ class Displacement(Module):
     }
     STATE = ("displaced",)
 
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.k_moves = world.kernels.pick(dk.moves_numpy, dk.moves_numba)
+
     def step(self, t: int) -> None:
         w, p = self.world, self.p
         ppl = w.people
@@ -47,33 +51,17 @@ class Displacement(Module):
         dest = self._destinations(share, hostile_ctrl)
         prob[dest == np.arange(w.R)[:, None]] = 0.0
         hard = float(w.sc.population.displaced_hardship.value)
-        if w.use_numba:
-            # one fused pass: who flees and who returns (a person who fled may return in the same month)
-            mv, back = self._moves_numba(t, prob, hostile_ctrl)
-            if mv.size:
-                self._flee(mv, dest, hard)
-            if back.size:
-                self._return(back)
-            w.changed()
-            return
-        # leaving
-        if prob.max() > 0:
-            cell = ppl.region.astype(np.int64) * w.C + ppl.community
-            cand = np.flatnonzero((ppl.status == CIV) & (prob.reshape(-1)[cell] > 0))
-            if cand.size:
-                u = w.rng.agent_uniforms("displacement.flee", t, cand)
-                pc = prob.reshape(-1)[cell[cand]]
-                mv = cand[u < pc]
-                if mv.size:
-                    self._flee(mv, dest, hard)
-        # returning
-        if p["return_rate"] > 0:
-            d = np.flatnonzero(ppl.displaced & (ppl.status == CIV))
-            if d.size:
-                u = w.rng.agent_uniforms("displacement.return", t, d)
-                back = d[u < self._return_threshold(hostile_ctrl)[ppl.origin[d].astype(np.int64), ppl.community[d].astype(np.int64)]]
-                if back.size:
-                    self._return(back)
+        do_ret = p["return_rate"] > 0
+        thr = np.ascontiguousarray(self._return_threshold(hostile_ctrl)) if do_ret else np.zeros((w.R, w.C))
+        # who flees and who returns (a person who fled may return in the same month)
+        mv, back = self.k_moves(
+            ppl.status, ppl.region, ppl.community, ppl.origin, ppl.displaced, w.C, np.ascontiguousarray(prob.reshape(-1)),
+            w.rng.key("displacement.flee", t), thr, do_ret, w.rng.key("displacement.return", t), w.scratch8(), w.flagged,
+        )
+        if mv.size:
+            self._flee(mv, dest, hard)
+        if back.size:
+            self._return(back)
         w.changed()
 
     def _return_threshold(self, hostile_ctrl: np.ndarray) -> np.ndarray:
@@ -100,19 +88,6 @@ class Displacement(Module):
         with w.changing(back):
             ppl.region[back] = ppl.origin[back]
             ppl.displaced[back] = False
-
-    def _moves_numba(self, t: int, prob: np.ndarray, hostile_ctrl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        w, p = self.world, self.p
-        ppl = w.people
-        nb = _fast._kernels()
-        do_ret = p["return_rate"] > 0
-        thr = np.ascontiguousarray(self._return_threshold(hostile_ctrl)) if do_ret else np.zeros((w.R, w.C))
-        nb.displace(
-            ppl.status, ppl.region, ppl.community, ppl.origin, ppl.displaced, w.C,
-            _fast.threshold_bits(prob.reshape(-1)), np.uint64(w.rng.key("displacement.flee", t)),
-            thr, bool(do_ret), np.uint64(w.rng.key("displacement.return", t)), w.scratch8(),
-        )
-        return w.flagged(1), w.flagged(2)
 
     def _hostile_control(self) -> np.ndarray:
         """Control share in r of entities whose actors are hostile to community c (R x C)."""

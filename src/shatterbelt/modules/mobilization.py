@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fast
 from ..kernels import group_rank_select
 from ..population import CIV, FIGHTER, NO_ACTOR
-from ..rng import uniforms
 from ..scenario.params import Param
-from ..world import MOTIVES
+from ..world import MOTIVES, World
+from . import mobilization_kernels as mk
 from .base import Module
 from .strength import compute_strength
 
@@ -59,6 +58,14 @@ class Mobilization(Module):
     }
     STATE = ("present", "risk", "capacity")
     RESULTS = ("recruits", "leavers")
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        pick = world.kernels.pick
+        self.k_init = pick(mk.init_candidates_numpy, mk.init_candidates_numba)
+        self.k_best = pick(mk.best_actor_numpy, mk.best_actor_numba)
+        self.k_join = pick(mk.join_numpy, mk.join_numba)
+        self.k_leave = pick(mk.leave_numpy, mk.leave_numba)
 
     def _pulls(self) -> np.ndarray:
         """Presence, risk P[a, r] and the per-region part of the net pull (without the threshold)."""
@@ -96,31 +103,14 @@ class Mobilization(Module):
         for a in np.flatnonzero(w.has_agents):
             ok_comm = w.open_recruit[a] | (w.actor_comm[a] >= minshare)
             home = ppl.origin if w.is_state[a] else ppl.region
-            if w.use_numba:
-                cand, r, net = _fast._kernels().init_candidates(
-                    ppl.fighting_age, ppl.status, ppl.actor, home, ppl.community, ppl.hardship, ppl.risk, a,
-                    np.ascontiguousarray(w.present[a]), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(w.L),
-                    np.ascontiguousarray(w.fear), np.ascontiguousarray(base[a]), np.ascontiguousarray(w.risk[a]),
-                    w.scratch8(),
-                )
-                if cand.size == 0:
-                    continue
-            else:
-                cand = np.flatnonzero(
-                    ppl.fighting_age
-                    & ((ppl.status == CIV) | ((ppl.status == FIGHTER) & (ppl.actor == a)))
-                    & w.present[a][home.astype(np.int64)]
-                    & ok_comm[ppl.community.astype(np.int64)]
-                )
-                if cand.size == 0:
-                    continue
-                r = home[cand].astype(np.int64)
-                c = ppl.community[cand].astype(np.int64)
-                L = w.L[r, c]
-                net = (
-                    M[a, G_] * ppl.hardship[cand] * (1.0 - L) + M[a, F_] * w.fear[r, c] + M[a, L_] * L
-                    + base[a, r] - ppl.risk[cand] * w.risk[a, r]
-                )
+            cand, r, net = self.k_init(
+                ppl.fighting_age, ppl.status, ppl.actor, home, ppl.community, ppl.hardship, ppl.risk, a,
+                np.ascontiguousarray(w.present[a]), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(w.L),
+                np.ascontiguousarray(w.fear), np.ascontiguousarray(base[a]), np.ascontiguousarray(w.risk[a]),
+                w.scratch8(),
+            )
+            if cand.size == 0:
+                continue
             if not given[a]:
                 n_members = int(((ppl.status[cand] == FIGHTER)).sum())
                 n_pool = int(min(cand.size, max(1, round(p["pool_ratio"] * max(n_members, 1)))))
@@ -158,38 +148,24 @@ class Mobilization(Module):
         can = w.has_agents & (vac > 0.0)
         # ------------------------------------------------ joining
         key = w.rng.key("mobilization.join", t)
-        if w.use_numba:
-            # one fused pass for everyone's best actor (into a scratch byte per person), one for the draws
-            nb = _fast._kernels()
-            best8 = w.scratch8()
-            # the actors each (region, community) cell may join, in ascending order (as _best_actor tries them)
-            okc = w.open_recruit[:, None] | (w.actor_comm >= self.p["candidate_min_share"])  # A x C
-            ok = can[:, None, None] & w.present[:, :, None] & okc[:, None, :]  # A x R x C
-            cell_na = ok.sum(0).reshape(-1)
-            # per cell and recruiting actor: a, m_g, m_f F, m_l L, const[a, r], risk[a, r]
-            tab = np.zeros((w.R * w.C, max(1, int(cell_na.max())), 6))
-            for cell, acts in enumerate(ok.reshape(w.A, -1).T):
-                r, c = divmod(cell, w.C)
-                a_ok = np.flatnonzero(acts)
-                tab[cell, : a_ok.size] = np.stack(
-                    [a_ok, M[a_ok, G_], M[a_ok, F_] * w.fear[r, c], M[a_ok, L_] * w.L[r, c], const[a_ok, r], w.risk[a_ok, r]], 1
-                )
-            E = nb.mob_best(
-                ppl.region, ppl.community, ppl.status, ppl.fighting_age, ppl.hardship, ppl.risk, cell_na, tab,
-                self._hardship_floor(ok, const), w.C, np.ascontiguousarray(w.L), best8, w.A,
-            ).astype(np.float64)
-            prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
-            rec, ra = nb.mob_join(best8, np.uint64(key), prob)
-        else:
-            idx = np.flatnonzero(ppl.fighting_age & (ppl.status == CIV))
-            best, best_net = self._best_actor(idx, const, can)
-            elig = best >= 0
-            E = np.bincount(best[elig], minlength=w.A).astype(np.float64)
-            prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
-            u = uniforms(key, idx[elig])
-            join = u < prob[best[elig]]
-            rec = idx[elig][join]
-            ra = best[elig][join]
+        # one pass for everyone's best actor (into a scratch byte per person), one for the draws
+        best8 = w.scratch8()
+        # the actors each (region, community) cell may join, in ascending order
+        okc = w.open_recruit[:, None] | (w.actor_comm >= self.p["candidate_min_share"])  # A x C
+        ok = can[:, None, None] & w.present[:, :, None] & okc[:, None, :]  # A x R x C
+        cell_na = ok.sum(0).reshape(-1)
+        # per cell and recruiting actor: a, m_g, m_f, m_l, const[a, r], risk[a, r]
+        tab = np.zeros((w.R * w.C, max(1, int(cell_na.max())), 6))
+        for cell, acts in enumerate(ok.reshape(w.A, -1).T):
+            r = cell // w.C
+            a_ok = np.flatnonzero(acts)
+            tab[cell, : a_ok.size] = np.stack([a_ok, M[a_ok, G_], M[a_ok, F_], M[a_ok, L_], const[a_ok, r], w.risk[a_ok, r]], 1)
+        E = self.k_best(
+            ppl.region, ppl.community, ppl.status, ppl.fighting_age, ppl.hardship, ppl.risk, cell_na, tab,
+            self._hardship_floor(ok, const), w.C, np.ascontiguousarray(w.L), np.ascontiguousarray(w.fear), best8, w.A,
+        ).astype(np.float64)
+        prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
+        rec, ra = self.k_join(best8, np.uint64(key), prob)
         with w.changing(rec):
             ppl.status[rec] = FIGHTER
             ppl.actor[rec] = ra.astype(np.int8)
@@ -203,11 +179,11 @@ class Mobilization(Module):
 
         # ------------------------------------------------ leaving
         fidx = w.fighter_idx  # fighters before this month's recruits
-        if fidx.size and w.use_numba:
+        if fidx.size:
             unpaid = w.unpaid_months >= p["unpaid_max"]
             cap_agents = w.capacity * w.scale
             excess = np.where(fighters_a > 0, np.maximum(0.0, fighters_a - cap_agents) / np.maximum(fighters_a, 1), 0.0)
-            gone, ga = _fast._kernels().mob_leave(
+            gone, ga = self.k_leave(
                 fidx, ppl.actor, ppl.region, ppl.origin, ppl.community, ppl.hardship, ppl.risk, w.is_state,
                 np.ascontiguousarray(M[:, G_]), np.ascontiguousarray(M[:, F_]), np.ascontiguousarray(M[:, L_]),
                 np.ascontiguousarray(w.L), np.ascontiguousarray(w.fear), np.ascontiguousarray(const),
@@ -216,32 +192,6 @@ class Mobilization(Module):
                 np.uint64(w.rng.key("mobilization.leave", t)),
             )
             self._leave(gone, ga)
-        elif fidx.size:
-            a = ppl.actor[fidx].astype(np.int64)
-            # state forces serve away from home: they judge the state (and fear) as their
-            # community does at home, and weigh the risk where they serve
-            st = w.is_state[a]
-            r_here = ppl.region[fidx].astype(np.int64)
-            r = np.where(st, ppl.origin[fidx], r_here).astype(np.int64)
-            c = ppl.community[fidx].astype(np.int64)
-            L = w.L[r, c]
-            net = (
-                M[a, G_] * ppl.hardship[fidx] * (1.0 - L)
-                + M[a, F_] * w.fear[r, c]
-                + M[a, L_] * L
-                + const[a, r]
-                - ppl.risk[fidx] * w.risk[a, r_here]
-            )
-            p_leave = np.where(net < -p["leave_margin"], p["leave_rate"], 0.0)
-            unpaid = w.unpaid_months >= p["unpaid_max"]
-            p_unp = np.where(unpaid[a], p["unpaid_leave"], 0.0)
-            cap_agents = w.capacity * w.scale
-            excess = np.where(fighters_a > 0, np.maximum(0.0, fighters_a - cap_agents) / np.maximum(fighters_a, 1), 0.0)
-            p_exc = p["excess_leave"] * excess[a]
-            p_tot = 1.0 - (1.0 - p_leave) * (1.0 - p_unp) * (1.0 - p_exc)
-            u = w.rng.agent_uniforms("mobilization.leave", t, fidx)
-            go = u < p_tot
-            self._leave(fidx[go], a[go])
         w.changed()
 
     def _hardship_floor(self, ok: np.ndarray, const: np.ndarray) -> np.ndarray:
@@ -296,28 +246,3 @@ class Mobilization(Module):
             present[a] |= near & base_ok & ~w.autonomous
         present[w.is_foreign] = False
         w.present = present
-
-    def _best_actor(self, idx: np.ndarray, const: np.ndarray, can: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each candidate person, the actor with the largest positive net pull (-1 if none)."""
-        w = self.world
-        ppl = w.people
-        r = ppl.region[idx].astype(np.int64)
-        c = ppl.community[idx].astype(np.int64)
-        L = w.L[r, c]
-        G = ppl.hardship[idx] * (1.0 - L)
-        F = w.fear[r, c]
-        R = ppl.risk[idx]
-        best = np.full(idx.size, -1, np.int64)
-        best_net = np.zeros(idx.size)
-        M = w.motivation
-        minshare = self.p["candidate_min_share"]
-        for a in np.flatnonzero(can):
-            ok_comm = w.open_recruit[a] | (w.actor_comm[a] >= minshare)
-            mask = w.present[a][r] & ok_comm[c]
-            if not mask.any():
-                continue
-            net = M[a, G_] * G + M[a, F_] * F + M[a, L_] * L + const[a][r] - R * w.risk[a][r]
-            better = mask & (net > best_net)
-            best[better] = a
-            best_net[better] = net[better]
-        return best, best_net

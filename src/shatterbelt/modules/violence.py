@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fast
-from ..kernels import discrete_power_law, select_in_cells, select_in_cells_scan
+from ..kernels import discrete_power_law, select_in_cells
 from ..population import CIV, DEAD, DETAINED, FIGHTER, NO_ACTOR, largest_remainder
-from ..rng import stochastic_round, uniforms
+from ..rng import stochastic_round
 from ..scenario.params import Param
 from ..scenario.schema import ActorKind
-from ..world import KIND_CODES
+from ..world import KIND_CODES, World
+from . import violence_kernels as vk
 from .base import Module
 from .strength import compute_strength
 
@@ -106,6 +106,11 @@ class Violence(Module):
     }
     STATE = ("events",)
     RESULTS = ("events", "civilian_deaths", "battle_deaths", "detentions")
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.k_civilians = world.kernels.pick(vk.select_civilians_numpy, vk.select_civilians_numba)
+        self.k_detain = world.kernels.pick(vk.detain_numpy, vk.detain_numba)
 
     def init(self) -> None:
         w = self.world
@@ -224,21 +229,10 @@ class Violence(Module):
         k = np.minimum(k, avail)
         if k.sum() == 0:
             return k, np.zeros_like(want)
-        key = w.rng.key("violence.kill", t)
-        if w.use_numba:
-            # one fused pass: civilians of cells with deaths whose uniform passes the cell's pre-filter
-            nb = _fast._kernels()
-
-            def scan(need: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-                qbits = _fast.threshold_bits(np.where(need, q, 0.0))
-                nb.civ_prefilter(ppl.status, ppl.region, ppl.community, w.C, qbits, np.uint64(key), w.scratch8())
-                idx = w.flagged(1)
-                return idx, ppl.region[idx].astype(np.int64) * w.C + ppl.community[idx], uniforms(key, idx)
-
-            sel = select_in_cells_scan(scan, k.reshape(-1), avail.reshape(-1))
-        else:
-            cell = np.where(ppl.status == CIV, ppl.region.astype(np.int32) * w.C + ppl.community, -1)
-            sel = select_in_cells(cell, k.reshape(-1), avail.reshape(-1), lambda i: uniforms(key, i))
+        sel = self.k_civilians(
+            ppl.status, ppl.region, ppl.community, w.C, k.reshape(-1), avail.reshape(-1), w.rng.key("violence.kill", t),
+            w.scratch8(), w.flagged,
+        )
         with w.changing(sel):
             ppl.status[sel] = DEAD
             ppl.timer[sel] = 0
@@ -282,7 +276,7 @@ class Violence(Module):
         ppl = w.people
         if w.live_count(DETAINED) == 0:
             return
-        det = _fast.where_eq(w.use_numba, ppl.status, DETAINED)
+        det = w.kernels.where_eq(ppl.status, DETAINED)
         if det.size == 0:
             return
         ppl.term[det] -= 1
@@ -305,19 +299,9 @@ class Violence(Module):
         state_S = S[w.is_state | w.is_foreign].sum(0)  # R
         haven = np.where(w.is_insurgency[:, None], 1.0 - p["haven_detention"] * w.regional_war * np.where(w.border, 1.0, 0.5)[None, :], 1.0)
         d = p["detention_rate"] * state_S[None, :] / (state_S[None, :] + S + 1.0) * haven  # A x R
-        if w.use_numba:
-            sel = _fast._kernels().fighters_detain(
-                fidx, ppl.status, ppl.actor, ppl.region, w.outlaw, np.ascontiguousarray(d),
-                np.uint64(w.rng.key("violence.detain", t)),
-            )
-            a, r, go = ppl.actor[sel].astype(np.int64), ppl.region[sel].astype(np.int64), slice(None)
-        else:
-            a = ppl.actor[fidx].astype(np.int64)
-            r = ppl.region[fidx].astype(np.int64)
-            ok = (ppl.status[fidx] == FIGHTER) & w.outlaw[np.maximum(a, 0)]
-            u = w.rng.agent_uniforms("violence.detain", t, fidx)
-            go = ok & (u < d[np.maximum(a, 0), r])
-            sel = fidx[go]
+        sel = self.k_detain(
+            fidx, ppl.status, ppl.actor, ppl.region, w.outlaw, np.ascontiguousarray(d), np.uint64(w.rng.key("violence.detain", t))
+        )
         if sel.size == 0:
             return
         lo, hi = int(p["term_min"]), int(p["term_max"])
@@ -326,7 +310,7 @@ class Violence(Module):
             ppl.status[sel] = DETAINED
         ppl.term[sel] = (lo + np.floor(u2 * (hi - lo + 1))).astype(np.int16)
         ppl.timer[sel] = 0
-        ga, gr = a[go], r[go]
+        ga, gr = ppl.actor[sel].astype(np.int64), ppl.region[sel].astype(np.int64)
         w.log.detentions_a += np.bincount(ga, minlength=w.A) * w.w
         # one arrests event per (actor, region), by the strongest state force there
         cnt = np.zeros((w.A, w.R), np.int64)
