@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..report import build_report
-from .common import Json, emit_json
+from .common import emit_json
 
 app = typer.Typer()
 
@@ -19,7 +19,7 @@ def report_cmd(
     figures: Annotated[
         Path | None, typer.Option("--figures", help="also write every figure here as SVG and PNG (PNG: report extra)")
     ] = None,
-    json_: Json = False,
+    json_: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
 ) -> None:
     """Write one self-contained HTML report (map, fan charts, tables) that opens offline in any browser."""
     info = build_report(results_dir, out=out, figures_dir=figures)
