@@ -30,7 +30,7 @@ h2{font-size:17px;margin:2px 0 10px}
 .card{border:1px solid #ddd;border-radius:5px;padding:8px 12px;min-width:170px;background:#fafafa}
 .card b{display:block;font-size:20px;margin-top:2px} .card span{font-size:12px;color:#555}
 .card i{display:block;font-style:normal;font-size:11px;color:#777}
-.pair{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start} .pair>div{flex:1 1 560px}
+.pair{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start} .pair>div{flex:1 1 400px}
 .pair>.fig{flex:0 1 880px} h3{font-size:14px;margin:4px 0 6px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(680px,1fr));gap:14px}
 .fig svg{width:100%;max-width:880px;height:auto;border:1px solid #eee}
