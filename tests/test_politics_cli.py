@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from shatterbelt.cli.main import main
-from shatterbelt.politics import resolve_politics
+from shatterbelt.politics import read_politics
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -58,7 +58,7 @@ def test_one_line_errors(capsys, tmp_path: Path) -> None:
     assert rc == 2 and "unknown electoral rule 'borda'" in err and err.count("\n") == 1
     rc, _, err = _run(capsys, "election", "iraq-2005")
     assert rc == 2 and "votes_file" in err and err.count("\n") == 1
-    data, _ = resolve_politics("iraq-2010")
+    data, _ = read_politics("iraq-2010")
     data["blocs"][3]["seats"] = {"value": -5, "source": "typo"}
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"politics": data}))

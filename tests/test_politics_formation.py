@@ -13,7 +13,6 @@ import pytest
 from shatterbelt.errors import UsageError
 from shatterbelt.politics import FormationProcess, Government, load_politics, run_formations, summarize
 from shatterbelt.politics.apportion import group_portfolios
-from shatterbelt.politics.config import load_politics_with_overrides
 from shatterbelt.politics.formation import run_formation, run_seed, violence_at
 
 RUNS = 200
@@ -31,7 +30,7 @@ def base(cfg):
 
 
 def _maliki(overrides: list[str]) -> float:
-    c = load_politics_with_overrides("iraq-2010", overrides)
+    c = load_politics("iraq-2010", overrides)
     return summarize(run_formations(c, RUNS, seed=0), c)["pm_share"]["maliki"]
 
 

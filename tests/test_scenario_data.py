@@ -48,7 +48,7 @@ def test_seats_and_troop_timeline(sc):
     assert troops == {"2010-06-04": 88000, "2010-08-19": 56000, "2010-09-01": 50000, "2011-12-18": 0}
     # the 2010 government is an outcome of the politics layer, not an input ...
     assert not [e for e in sc.timeline if e.type == "government"]
-    assert sc.politics is not None and sc.politics["election_date"].isoformat() == "2010-03-07"
+    assert sc.politics is not None and sc.politics.election_date.isoformat() == "2010-03-07"
     # ... unless the historical one is imposed
     gov = [e for e in load_scenario("iraq-2010+scripted-government").timeline if e.type == "government"]
     assert [str(g.date) for g in gov] == ["2010-12-21"]

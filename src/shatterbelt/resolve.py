@@ -24,25 +24,36 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from .errors import ScenarioError
 from .modules import MODULE_PARAMS
-from .politics.config import politics_from_dict
 from .scenario.loader import (
     apply_variant,
     expand_politics,
+    load_politics,
     parse_overrides,
     read_spec,
     replace_param,
     set_path,
     validation_message,
 )
+from .scenario.politics_schema import PoliticsConfig
 from .scenario.schema import Scenario
 
-__all__ = ["apply_overlay", "apply_overrides", "expand_defaults", "load_raw", "load_scenario", "resolve_raw", "validate"]
+__all__ = [
+    "apply_overlay",
+    "apply_overrides",
+    "expand_defaults",
+    "load_raw",
+    "load_scenario",
+    "politics_for",
+    "resolve_raw",
+    "validate",
+]
 
 
 def fill_parameters(raw: dict[str, Any], label: str) -> dict[str, Any]:
@@ -137,15 +148,6 @@ def validate(raw: dict[str, Any], label: str) -> Scenario:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(f"scenario '{label}': {validation_message(exc, raw)}") from None
-    if sc.politics is not None:
-        try:
-            cfg = politics_from_dict(sc.politics, "politics")
-        except ScenarioError as exc:
-            raise ScenarioError(f"scenario '{label}': {exc}") from None
-        blocs = {b.id for b in sc.blocs}
-        for i, b in enumerate(cfg.bloc_ids()):
-            if b not in blocs:
-                raise ScenarioError(f"scenario '{label}': politics.blocs[{i}]: '{b}' is not one of the scenario's blocs")
     return sc
 
 
@@ -166,3 +168,20 @@ def load_scenario(
     else:
         raw, label = load_raw(spec)
     return validate(apply_overrides(apply_overlay(raw, overlay), overrides), label)
+
+
+def politics_for(spec: str, overrides: list[str] | None = None) -> PoliticsConfig:
+    """The politics section the ``election`` and ``formation`` commands work on.
+
+    ``spec`` is a politics section (a built-in name such as ``iraq-2005``, or a YAML path,
+    alone or under a ``politics:`` key) or a scenario with variants (``iraq-2010+technocratic``),
+    whose resolved politics section is taken.  ``overrides`` are ``path=value`` strings
+    relative to the section (a leading ``politics.`` is accepted).
+    """
+    if "+" in spec and not Path(spec).exists():
+        sets = [o if o.strip().startswith("politics.") else f"politics.{o.strip()}" for o in overrides or []]
+        sc = load_scenario(spec, sets)
+        if sc.politics is None:
+            raise ScenarioError(f"scenario '{spec}': politics: the scenario has no politics section")
+        return sc.politics
+    return load_politics(spec, overrides or [])

@@ -1,9 +1,10 @@
-"""The politics layer (SYSTEM.md, step 2): elections, government formation, apportionment, marginalization.
+"""The politics layer (step 2 of the month loop): elections, government formation, apportionment, marginalization.
 
 The engine calls these from its month loop; each is pure and deterministic
 given the ``numpy.random.Generator`` passed in:
 
-* :func:`load_politics` / :func:`politics_from_dict` -- a validated :class:`PoliticsConfig`;
+* :class:`PoliticsConfig` -- the scenario's politics section (``Scenario.politics``); a section
+  on its own from :func:`load_politics` (built-in name or YAML path) or :func:`politics_from_dict`;
 * :func:`hold_election` (seats by bloc from attachments and turnout),
   :func:`default_attachment` / :func:`default_turnout` (the 2010 electorate), :func:`allocate_seats`;
 * :class:`FormationProcess` (``advance(days, violence_index)`` -> :class:`Government` or None);
@@ -13,20 +14,16 @@ given the ``numpy.random.Generator`` passed in:
 
 from __future__ import annotations
 
-from .apportion import Government, apportion, build_government, command_from, portfolio_counts
-from .config import (
+from ..scenario.loader import builtin_politics, load_politics, politics_from_dict, read_politics
+from ..scenario.politics_schema import (
     APPORTION_METHODS,
-    COMMUNITIES,
+    MIXED,
     NONPARTISAN,
-    PATRON_IDS,
     RULES,
     PoliticsConfig,
-    builtin_names,
-    load_politics,
-    politics_from_dict,
-    resolve_politics,
-    validate_politics,
+    check_politics,
 )
+from .apportion import Government, apportion, build_government, command_from, portfolio_counts
 from .elections import (
     SeatAllocation,
     allocate_seats,
@@ -48,9 +45,8 @@ from .marginalization import (
 
 __all__ = [
     "APPORTION_METHODS",
-    "COMMUNITIES",
+    "MIXED",
     "NONPARTISAN",
-    "PATRON_IDS",
     "RULES",
     "FormationOutcome",
     "FormationProcess",
@@ -62,7 +58,8 @@ __all__ = [
     "apply_marginalization",
     "apportion",
     "build_government",
-    "builtin_names",
+    "builtin_politics",
+    "check_politics",
     "command_from",
     "condorcet_probabilities",
     "default_attachment",
@@ -76,9 +73,8 @@ __all__ = [
     "marginalization_hazard",
     "politics_from_dict",
     "portfolio_counts",
-    "resolve_politics",
+    "read_politics",
     "run_formation",
     "run_formations",
     "summarize",
-    "validate_politics",
 ]

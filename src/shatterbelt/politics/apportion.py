@@ -11,7 +11,7 @@ Alternatives (scenario options): ``gamson`` (exponent 1), ``proposer_premium``
 (the PM's unit gets a fixed premium on top of Gamson, as Baron-Ferejohn
 bargaining predicts) and ``technocratic`` (claim C4's non-sectarian allocation:
 nothing is apportioned to entities; the whole state is held by
-:data:`~shatterbelt.politics.config.NONPARTISAN`).
+:data:`~shatterbelt.scenario.politics_schema.NONPARTISAN`).
 
 Army command follows portfolios except for a share the PM's bloc keeps
 (``command_pm_concentration``): in December 2010 Maliki made himself acting
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
-from .config import APPORTION_METHODS, NONPARTISAN, PoliticsConfig
+from ..scenario.politics_schema import APPORTION_METHODS, NONPARTISAN, PoliticsConfig
 from .elections import largest_remainder
 
 

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from ..scenario.loader import load_politics
+from ..scenario.politics_schema import PoliticsConfig
 from .apportion import apportion
-from .config import PoliticsConfig, load_politics_with_overrides
 from .formation import run_formations, summarize
 
 
@@ -74,14 +75,14 @@ def grid_formation(
         "formation.caretaker_cost_factor": (0.25, 0.4, 0.5, 0.6),
         "formation.optimism_sd": (0.1, 0.2, 0.3),
     }
-    base = load_politics_with_overrides(name)
+    base = load_politics(name)
     if base.documented.days is None:
         raise ValueError(f"{name}: no documented formation length")
     keys = list(grid)
     out = []
     for vals in itertools.product(*grid.values()):
         ov = [f"{k}={v}" for k, v in zip(keys, vals, strict=True)]
-        cfg = load_politics_with_overrides(name, ov)
+        cfg = load_politics(name, ov)
         s = summarize(run_formations(cfg, runs, seed), cfg)
         out.append((score(s, base.documented.days.value, base.documented.pm_candidate),
                     dict(zip(keys, map(float, vals), strict=True)), s))
@@ -89,7 +90,7 @@ def grid_formation(
 
 
 def main() -> None:  # pragma: no cover - a reporting script
-    cfg = load_politics_with_overrides("iraq-2010")
+    cfg = load_politics("iraq-2010")
     print("apportionment exponent (SSE in ministries):")
     for e, sse in fit_exponent(cfg)[:5]:
         print(f"  {e:.2f}  {sse:.2f}")

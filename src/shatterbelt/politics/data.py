@@ -10,10 +10,27 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .config import COMMUNITIES, PoliticsConfig, package_file
+from ..scenario.politics_schema import PoliticsConfig
+
+
+def package_file(rel: str, origin: Path | None = None) -> Path:
+    """A data file named relative to the package root (``data/iraq/...``), or to the YAML's folder."""
+    root = Path(str(resources.files("shatterbelt")))
+    p = root / rel
+    if p.is_file():
+        return p
+    if origin is not None:
+        q = origin.parent / rel
+        if q.is_file():
+            return q
+    q = Path(rel)
+    if q.is_absolute() and q.is_file():
+        return q
+    raise ScenarioError(f"politics data file '{rel}': not found in the package")
 
 
 @dataclass(frozen=True)
@@ -71,7 +88,7 @@ class GovernorateData:
 
 
 @lru_cache(maxsize=8)
-def _read_governorates(path: str) -> GovernorateData:
+def _read_governorates(path: str, communities: tuple[str, ...]) -> GovernorateData:
     pop: dict[str, float] = {}
     shares: dict[str, dict[str, float]] = {}
     names: dict[str, str] = {}
@@ -81,19 +98,20 @@ def _read_governorates(path: str) -> GovernorateData:
                 code = row["code"]
                 names[code] = row["name"]
                 pop[code] = float(row["population_2010"])
-                raw = {c: float(row[c] or 0.0) for c in COMMUNITIES}
+                raw = {c: float(row[c] or 0.0) for c in communities}
                 tot = sum(raw.values())
-                shares[code] = {c: raw[c] / tot for c in COMMUNITIES}
+                shares[code] = {c: raw[c] / tot for c in communities}
     except (OSError, KeyError, ValueError) as exc:
         raise ScenarioError(f"governorates file {path}: cannot read ({exc})") from None
     return GovernorateData(pop, shares, names)
 
 
 def read_governorates(cfg: PoliticsConfig) -> GovernorateData:
-    """Population and community shares by governorate (ScenarioError if the config has none)."""
+    """Population and community shares by governorate (one column per community of the configuration;
+    ScenarioError if the config has none)."""
     if cfg.governorates_file is None:
         raise ScenarioError(f"politics.governorates_file: the configuration '{cfg.name}' has no governorate data")
-    return _read_governorates(str(package_file(cfg.governorates_file, cfg.origin)))
+    return _read_governorates(str(package_file(cfg.governorates_file, cfg.origin)), tuple(cfg.communities()))
 
 
 def list_labels(cfg: PoliticsConfig) -> dict[str, str]:

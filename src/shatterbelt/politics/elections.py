@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ScenarioError, UsageError
-from .config import COMMUNITIES, RULES, ElectoralSystem, PoliticsConfig
+from ..scenario.politics_schema import RULES, ElectoralSystem, PoliticsConfig
 from .data import read_governorates, read_votes
 
 Attachment = Mapping[str, Mapping[str, Mapping[str, float]]]
@@ -294,21 +294,22 @@ def _decompose(cfg: PoliticsConfig) -> tuple[dict[str, dict[str, dict[str, float
     votes = documented_votes(cfg)
     gd = read_governorates(cfg)
     lists = voting_lists(cfg)
+    comms = cfg.communities()
     floor = 0.002  # a trace of every community everywhere, so no list's votes have nowhere to come from
     x: dict[str, dict[str, dict[str, float]]] = {}
     for g, gv in votes.items():
         shares = gd.shares.get(g)
         if shares is None:
             raise ScenarioError(f"politics.governorates_file: governorate '{g}' of the votes file is missing")
-        sh = {c: max(floor, shares[c]) for c in COMMUNITIES}
-        x[g] = {c: {} for c in COMMUNITIES}
+        sh = {c: max(floor, shares[c]) for c in comms}
+        x[g] = {c: {} for c in comms}
         for lid in lists:
             v = float(gv.get(lid, 0.0))
             base = cfg.list_base(lid)
-            w = {c: base[c] * sh[c] for c in COMMUNITIES}
+            w = {c: base[c] * sh[c] for c in comms}
             tot = sum(w.values())
-            for c in COMMUNITIES:
-                x[g][c][lid] = v * w[c] / tot if tot > 0 else v / len(COMMUNITIES)
+            for c in comms:
+                x[g][c][lid] = v * w[c] / tot if tot > 0 else v / len(comms)
     return x, lists
 
 

@@ -31,31 +31,25 @@ from typing import Any
 
 import numpy as np
 
-from ..modules.base import Module
-from ..modules.politics import representation
+from ..modules.politics import PoliticsModule, representation
+from ..scenario.politics_schema import NONPARTISAN, PoliticsConfig
 from ..world import Government as EngineGovernment
 from .apportion import Government, build_government
-from .config import NONPARTISAN, PoliticsConfig, politics_from_dict
 from .elections import default_attachment, default_turnout_rate, hold_election
 from .formation import FormationProcess, violence_at
 from .marginalization import draw_marginalization
 
 
-class EndogenousPolitics(Module):
+class EndogenousPolitics(PoliticsModule):
     name = "politics"
     title = "Politics: elections, formation, apportionment, marginalization"
-    STATE = ("gov", "vacuum_months", "representation", "seats")
-    RESULTS = ("pm_by_term", "vacuum_days_by_term", "seats_by_election", "marginalization_events")
+    READS = ("scripted_government", "election_due", "L", "patron_budget", "foreign_level")
 
     # ------------------------------------------------------------------ setup
     def init(self) -> None:
         w = self.world
-        self.cfg: PoliticsConfig = politics_from_dict(w.sc.politics)
-        unknown = [b for b in self.cfg.bloc_ids() if b not in w.bloc.pos]
-        if unknown:
-            from ..errors import ScenarioError
-
-            raise ScenarioError(f"politics.blocs: '{unknown[0]}' is not a bloc of the scenario")
+        assert w.sc.politics is not None  # the engine installs this module only when there is one
+        self.cfg: PoliticsConfig = w.sc.politics
         self.seats = {b: int(s) for b, s in zip(w.bloc.ids, w.seats, strict=True)}
         self.pgov: Government | None = None
         self.proc: FormationProcess | None = None
@@ -100,8 +94,7 @@ class EndogenousPolitics(Module):
     # ------------------------------------------------------------------ month
     def step(self, t: int) -> None:
         w = self.world
-        timeline = w.modules["timeline"]
-        ev = timeline.scripted_government.get(t)
+        ev = w.scripted_government.get(t)
         if ev is not None:
             self.proc = None
             gov = build_government(
@@ -222,7 +215,7 @@ class EndogenousPolitics(Module):
             }
         )
         self.proc = None
-        w.reapportion_command()
+        self.reapportion_command()
 
     def _engine_gov(self, gov: Government, caretaker: bool) -> EngineGovernment:
         w = self.world
@@ -259,4 +252,4 @@ class EndogenousPolitics(Module):
             w.excl_penalty[ci] += ev.legitimacy_penalty
         rec: dict[str, Any] = {"month": w.months[t], **ev.to_dict()}
         w.marginalization_events.append(rec)
-        w.reapportion_command()
+        self.reapportion_command()

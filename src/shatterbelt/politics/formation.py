@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
+from ..scenario.politics_schema import PoliticsConfig
 from .apportion import Government, build_government
-from .config import COMMUNITIES, PoliticsConfig
 from .ktab import condorcet_probabilities
 
 
@@ -145,9 +145,8 @@ class FormationProcess:
             for b, v in p.leverage.items():
                 if b in self.idx:
                     self.L[k, self.idx[b]] = float(v.value)
-        self.base = np.array([[config.bloc_base(b)[c] for c in COMMUNITIES] for b in self.active])
-        comm_w = np.array([float(config.community_shares[c].value) if c in config.community_shares else 0.0
-                           for c in COMMUNITIES])
+        self.base = np.array([[config.bloc_base(b)[c] for c in config.communities()] for b in self.active])
+        comm_w = np.array([float(p.value) for p in config.community_shares.values()])
         self.comm_w = comm_w / comm_w.sum()
         # negotiating units: electoral lists at first, alliances after a merger
         self.unit = np.array([self._list_index(b) for b in self.active])

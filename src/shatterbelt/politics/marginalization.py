@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UsageError
+from ..scenario.politics_schema import NONPARTISAN, PoliticsConfig
 from .apportion import Government
-from .config import COMMUNITIES, NONPARTISAN, PoliticsConfig
 
 
 def patron_pressure(
@@ -77,7 +77,7 @@ def marginalization_hazard(
     if pm is None or NONPARTISAN in government.command_shares:
         return {}
     backing, restraint = patron_pressure(cfg, pm, support)
-    pm_base = np.array([cfg.bloc_base(pm)[c] for c in COMMUNITIES])
+    pm_base = np.array(list(cfg.bloc_base(pm).values()))
     pm_sect = cfg.bloc(pm).sect
     camp = sum(seats.get(b, 0) for b in government.coalition if cfg.bloc(b).sect == pm_sect) or seats.get(pm, 0)
     rivals = [b for b in government.coalition if b != pm and cfg.bloc(b).sect != pm_sect]
@@ -91,7 +91,7 @@ def marginalization_hazard(
         if holds <= 1e-9:
             out[b] = 0.0
             continue
-        base = np.array([cfg.bloc_base(b)[c] for c in COMMUNITIES])
+        base = np.array(list(cfg.bloc_base(b).values()))
         overlap = float(np.minimum(base, pm_base).sum())
         rivalry = max(float(mr.same_community_factor.value), 1.0 - overlap)
         if rival_strength is not None and b in rival_strength:
@@ -140,7 +140,7 @@ class MarginalizationEvent:
 
 def representation(cfg: PoliticsConfig, shares: Mapping[str, float]) -> dict[str, float]:
     """Each community's share of the government's portfolios (through its blocs' community bases)."""
-    out = dict.fromkeys(COMMUNITIES, 0.0)
+    out = dict.fromkeys(cfg.communities(), 0.0)
     for b, s in shares.items():
         if b == NONPARTISAN:
             continue
@@ -170,7 +170,7 @@ def apply_marginalization(
     before = representation(cfg, government.portfolio_shares)
     after = representation(cfg, ps)
     base = cfg.bloc_base(target)
-    community = max(COMMUNITIES, key=lambda c: base[c])
+    community = max(cfg.communities(), key=lambda c: base[c])
     new = Government(
         pm_bloc=government.pm_bloc, pm_candidate=government.pm_candidate, coalition=government.coalition,
         portfolio_shares=ps, budget_shares=dict(ps), command_shares=cs, formed_day=government.formed_day,
@@ -179,7 +179,7 @@ def apply_marginalization(
     )
     return MarginalizationEvent(
         target_bloc=target, community=community, kind=kind, portfolio_change=-dp, command_change=-dc,
-        representation_change={c: after[c] - before[c] for c in COMMUNITIES},
+        representation_change={c: after[c] - before[c] for c in cfg.communities()},
         legitimacy_penalty=float(mr.legitimacy_penalty.value), government=new,
     )
 

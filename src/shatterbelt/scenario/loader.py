@@ -33,12 +33,15 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError
+from .params import Param
+from .politics_schema import PoliticsConfig, check_politics
 from .schema import Scenario
 
 BUILTIN_PKG = "shatterbelt.scenario.builtin"
@@ -243,6 +246,39 @@ def expand_politics(raw: dict[str, Any], label: str) -> dict[str, Any]:
     return raw
 
 
+def politics_from_dict(data: Any, where: str = "politics") -> PoliticsConfig:
+    """Validate a politics section on its own (no scenario around it); one-line ScenarioError.
+
+    Its communities are those of its ``community_shares``; inside a scenario the
+    :class:`~shatterbelt.scenario.schema.Scenario` checks it against the scenario instead.
+    """
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{where}: must be a mapping, got {type(data).__name__}")
+    data = politics_with_defaults(data, where)
+    try:
+        cfg = PoliticsConfig.model_validate(data)
+        return check_politics(cfg, where)
+    except ValidationError as exc:
+        raise ScenarioError(validation_message(exc, data, prefix=where, label_ids=False)) from None
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
+def load_politics(name_or_path: str | Path, overrides: Iterable[str] = ()) -> PoliticsConfig:
+    """A politics section on its own, by built-in name or YAML path, after ``path=value`` overrides.
+
+    Override paths may start with ``politics.``; they follow the scenario's rule (:func:`set_path`).
+    """
+    data, path = read_politics(str(name_or_path))
+    data = politics_with_defaults(copy.deepcopy(data), "politics")
+    for key, value in parse_overrides(overrides):
+        rel = key[len("politics."):] if key.startswith("politics.") else key
+        set_path(data, rel, value, root=PoliticsConfig)
+    cfg = politics_from_dict(data, "politics")
+    cfg._origin = path
+    return cfg
+
+
 # ---------------------------------------------------------------------------- errors
 _EVENT_TAGS = {"foreign_troops", "government", "regional_war", "election", "pay_change", "shock"}
 
@@ -331,6 +367,38 @@ def _is_param(node: Any) -> bool:
     return isinstance(node, dict) and "value" in node and "source" in node
 
 
+def _unwrap(tp: Any) -> Any:
+    """``X`` from ``X | None`` and ``Annotated[X, ...]``."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, UnionType):
+            args = [a for a in get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def declared_field(root: type[BaseModel], segs: list[str]) -> Any:
+    """The annotation of the field a path names in the schema (``None`` if the schema has no such
+    field): a field left out of a file but declared (with a default) may be set; a key is never made up."""
+    tp: Any = root
+    for i, seg in enumerate(segs):
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if seg not in tp.model_fields:
+                return None
+            tp = tp.model_fields[seg].annotation
+        elif get_origin(tp) is list and i < len(segs) - 1:
+            tp = get_args(tp)[0]
+        else:
+            return None
+    return _unwrap(tp)
+
+
 def find_field(raw: dict[str, Any], path: str, origin: str = "--set") -> tuple[Any, Any]:
     """``(parent, key)`` of the existing field at ``path``; a missing field is refused."""
     segs = split_path(path)
@@ -350,13 +418,34 @@ def find_field(raw: dict[str, Any], path: str, origin: str = "--set") -> tuple[A
     return node, last
 
 
-def set_path(raw: dict[str, Any], path: str, value: Any, origin: str = "--set") -> None:
-    """Set the existing field at ``path`` to ``value``; on a parameter, set its value.
+def set_path(
+    raw: dict[str, Any], path: str, value: Any, origin: str = "--set", root: type[BaseModel] = Scenario
+) -> None:
+    """Set the field at ``path`` to ``value``; on a parameter, set its value.
 
     A parameter's range is widened to include an overriding value (counterfactual levers
     may lie outside the plausible range) and its source records the override and its
-    origin: ``<source>; overridden by <origin> to <value>``.
+    origin: ``<source>; overridden by <origin> to <value>``.  A field the raw data leaves
+    out may be set only if ``root`` (the schema) declares it; a parameter created so has
+    the source ``set by <origin> to <value>``.
     """
+    segs = split_path(path)
+    if segs and not isinstance(raw, list):
+        try:
+            parent: Any = raw
+            for seg in segs[:-1]:
+                parent = _walk(parent, seg, path, origin)
+        except ScenarioError:
+            parent = None
+        if isinstance(parent, dict) and segs[-1] not in parent:
+            tp = declared_field(root, segs)
+            if tp is not None:
+                if tp is Param:
+                    v = _number(value, path, origin)
+                    parent[segs[-1]] = {"value": v, "source": f"set by {origin} to {v:g}"}
+                else:
+                    parent[segs[-1]] = value
+                return
     parent, key = find_field(raw, path, origin)
     cur = parent[key]
     if _is_param(cur):

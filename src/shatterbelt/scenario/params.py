@@ -16,6 +16,12 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 PROVENANCE_KINDS = ("seed claim", "calibrated (<=2012)", "assumption")
 
 
+class Strict(BaseModel):
+    """The base of every scenario model: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
 class Param(BaseModel):
     """A scalar model parameter with its plausible range and provenance."""
 

@@ -16,18 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .params import Param
+from .params import Param, Strict
+from .politics_schema import PoliticsConfig, check_politics
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 def _check_month(v: str) -> str:
@@ -410,9 +407,9 @@ class Scenario(Strict):
     parameters: dict[str, dict[str, Param]] = Field(
         default_factory=dict, description="module -> parameter -> Param (defaults come from each module)"
     )
-    politics: dict[str, Any] | None = Field(
+    politics: PoliticsConfig | None = Field(
         None,
-        description="politics-layer configuration (endogenous elections and formation); a built-in name is expanded at load",
+        description="politics layer (endogenous elections and formation); a built-in name is expanded at load",
     )
     sources: dict[str, str] = Field(default_factory=dict, description="short key -> full citation")
 
@@ -506,7 +503,24 @@ class Scenario(Strict):
                     _known(r, rs, f"{where}.border_regions", "region")
             elif isinstance(ev, PayChange):
                 _known(ev.actor, as_, f"{where}.actor", "actor")
+        if self.politics is not None:
+            self._cross_politics(self.politics, comm, bs, ps)
         return self
+
+    @staticmethod
+    def _cross_politics(pol: PoliticsConfig, comm: list[str], bs: set[str], ps: set[str]) -> None:
+        """The politics section speaks of this scenario's communities, blocs and patrons."""
+        if set(pol.communities()) != set(comm):
+            raise ValueError(
+                f"politics.community_shares: communities {', '.join(pol.communities())} are not the scenario's "
+                f"({', '.join(comm)})"
+            )
+        check_politics(pol, "politics")
+        for i, b in enumerate(pol.bloc_ids()):
+            if b not in bs:
+                raise ValueError(f"politics.blocs[{i}]: '{b}' is not one of the scenario's blocs")
+        for i, p in enumerate(pol.patrons):
+            _known(p.id, ps, f"politics.patrons[{i}].id", "patron")
 
     # ----------------------------------------------------------- helpers
     def months(self) -> list[str]:

@@ -1,39 +1,44 @@
-"""The politics layer's configuration: blocs, candidates, patrons, rules, documented outcomes.
+"""The politics section of a scenario: parliament, blocs, candidates, patrons, rules, documented outcomes.
 
 One :class:`PoliticsConfig` describes one parliament and what the model needs to
-elect it, form its government and apportion the state among its entities.  The
-engine's scenario embeds it as an optional ``politics:`` section; the built-in
-ones live in ``scenario/builtin/politics/*.yaml`` and are found by
-:func:`resolve_politics`.
+elect it, form its government and apportion the state among its entities.  A
+scenario carries it as its optional ``politics:`` section (a mapping, or the name of a
+built-in one in ``scenario/builtin/politics/`` that the loader expands); the
+``election`` and ``formation`` commands also read a section on its own.
+
+Its communities are the keys of ``community_shares``; inside a scenario they must be
+the scenario's communities, its blocs the scenario's blocs and its patrons the
+scenario's patrons (checked by :class:`~shatterbelt.scenario.schema.Scenario`), so
+any country's scenario can have politics.
 
 Every number is a :class:`~shatterbelt.scenario.params.Param` (value, range,
 source), so that ensembles can sample it and the resolved scenario records its
-provenance.  Bad input never reaches the model: :func:`load_politics` turns any
-YAML, pydantic or cross-reference error into one
-:class:`~shatterbelt.errors.ScenarioError` line naming the field path and the
-reason (``politics.blocs[3].seats: must be >= 0``).
+provenance.  :func:`check_politics` does the cross-field checks; a failure is one line
+naming the field path and the reason (``politics.blocs[3].seats: must be >= 0``).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import to_jsonable_python
 
-from ..errors import ScenarioError
-from ..scenario.params import Param
-
-COMMUNITIES: tuple[str, ...] = ("shia", "sunni", "kurd", "other")
-"""Community ids shared with the engine (Shia Arab, Sunni Arab, Kurd, other)."""
-
-PATRON_IDS: tuple[str, ...] = ("us", "iran", "turkey", "gulf", "syria", "israel")
-"""Patron ids used by the engine."""
+from .params import Param, Strict
 
 RULES: tuple[str, ...] = ("quota_largest_remainder", "largest_remainder", "sainte_lague", "dhondt")
 """Electoral rules: the 2010 Iraqi rule (Hare quota, leftover seats among quota winners),
@@ -45,11 +50,8 @@ APPORTION_METHODS: tuple[str, ...] = ("gamson_bonus", "gamson", "proposer_premiu
 NONPARTISAN = "nonpartisan"
 """Key that holds the whole state under the ``technocratic`` allocation: no entity captures it."""
 
-SECTS: tuple[str, ...] = ("shia", "sunni", "kurd", "mixed", "other")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+MIXED = "mixed"
+"""Sect tag of a bloc that draws on several communities (any other tag is one of the communities)."""
 
 
 def _check_rule(v: str) -> str:
@@ -61,7 +63,7 @@ def _check_rule(v: str) -> str:
 # --------------------------------------------------------------------------- electoral system
 
 
-class ElectoralSystem(_Strict):
+class ElectoralSystem(Strict):
     """How votes become seats (governorate constituencies, compensatory and minority seats)."""
 
     rule: str = Field(description="one of RULES")
@@ -80,7 +82,7 @@ class ElectoralSystem(_Strict):
         return _check_rule(v)
 
 
-class ScheduledElection(_Strict):
+class ScheduledElection(Strict):
     """An election the simulation holds itself (its result is an outcome, never an input)."""
 
     date: dt.date
@@ -91,7 +93,7 @@ class ScheduledElection(_Strict):
 # --------------------------------------------------------------------------- actors
 
 
-class ListSpec(_Strict):
+class ListSpec(Strict):
     """An electoral list (what voters choose)."""
 
     id: str
@@ -101,26 +103,19 @@ class ListSpec(_Strict):
     quota: bool = Field(False, description="minority quota list: seats from the reserved minority seats")
 
 
-class BlocSpec(_Strict):
+class BlocSpec(Strict):
     """A bargaining entity (party or wing of a list) with a community base and a sect tag."""
 
     id: str
     name: str
     list: str | None = Field(None, description="electoral list it ran on (default: a list of its own id)")
     list_share: Param | None = Field(None, description="its share of the list's seats (default 1)")
-    sect: str
+    sect: str = Field(description="the community it stands for, or 'mixed'")
     community_base: dict[str, Param] | None = Field(None, description="default: its list's")
     seats: Param | None = Field(None, description="documented seats (if any)")
     exposure: Param | None = Field(
         None, description="how exposed its leaders are to federal arrest or purge, in [0, 1] (default 1)"
     )
-
-    @field_validator("sect")
-    @classmethod
-    def _sect(cls, v: str) -> str:
-        if v not in SECTS:
-            raise ValueError(f"unknown sect tag '{v}' (expected one of: {', '.join(SECTS)})")
-        return v
 
     @field_validator("seats")
     @classmethod
@@ -133,7 +128,7 @@ class BlocSpec(_Strict):
         return v
 
 
-class Candidate(_Strict):
+class Candidate(Strict):
     """A candidate for prime minister; ``bloc: null`` is an independent (compromise) candidate."""
 
     id: str
@@ -141,7 +136,7 @@ class Candidate(_Strict):
     bloc: str | None
 
 
-class Patron(_Strict):
+class Patron(Strict):
     """A foreign patron: preferred candidates, leverage over blocs, stance on marginalization."""
 
     id: str
@@ -152,18 +147,11 @@ class Patron(_Strict):
         description="in [-1, 1]: > 0 backs a client PM moving against rivals, < 0 restrains it"
     )
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if v not in PATRON_IDS:
-            raise ValueError(f"unknown patron '{v}' (expected one of: {', '.join(PATRON_IDS)})")
-        return v
-
 
 # --------------------------------------------------------------------------- rules
 
 
-class FormationRules(_Strict):
+class FormationRules(Strict):
     """Government formation: Article 76 formateur, weekly random-proposer bargaining, delay costs."""
 
     largest_bloc_post_election: bool = Field(
@@ -197,7 +185,7 @@ class FormationRules(_Strict):
     max_days: Param = Field(description="horizon of a standalone formation run (censoring)")
 
 
-class Apportionment(_Strict):
+class Apportionment(Strict):
     """How the coalition shares the state: portfolios, budget and army command (muhasasa)."""
 
     method: str
@@ -222,7 +210,7 @@ class Apportionment(_Strict):
         return v
 
 
-class MarginalizationRules(_Strict):
+class MarginalizationRules(Strict):
     """The governing bloc moving against rival leaders (arrests, exclusion from security posts)."""
 
     base_rate: Param = Field(description="monthly hazard against a fully rival bloc with no modifiers")
@@ -236,7 +224,7 @@ class MarginalizationRules(_Strict):
     legitimacy_penalty: Param = Field(description="drop in the excluded community's legitimacy per event")
 
 
-class Incumbent(_Strict):
+class Incumbent(Strict):
     """The outgoing government (the caretaker while a new one is formed)."""
 
     pm_candidate: str
@@ -245,7 +233,7 @@ class Incumbent(_Strict):
     source: str
 
 
-class ViolencePath(_Strict):
+class ViolencePath(Strict):
     """Violence index by month since the election, for standalone formation runs.
 
     Unit: documented deaths per 100,000 inhabitants per month (IBC civilian deaths
@@ -256,7 +244,7 @@ class ViolencePath(_Strict):
     monthly: list[Param]
 
 
-class Documented(_Strict):
+class Documented(Strict):
     """Documented outcomes used only for comparison (never as inputs)."""
 
     seats: dict[str, Param] = Field(default_factory=dict, description="list -> seats")
@@ -269,7 +257,7 @@ class Documented(_Strict):
     milestones: dict[str, Param] = Field(default_factory=dict, description="name -> day since election")
 
 
-class PoliticsConfig(_Strict):
+class PoliticsConfig(Strict):
     """One parliament: who runs, who bargains, under which rules, and what was documented."""
 
     name: str
@@ -277,7 +265,9 @@ class PoliticsConfig(_Strict):
     election_date: dt.date
     chamber_size: Param
     majority: Param
-    community_shares: dict[str, Param] = Field(description="population share of each community")
+    community_shares: dict[str, Param] = Field(
+        description="population share of each community (its keys are the section's communities, in order)"
+    )
     electoral_system: ElectoralSystem
     votes_file: str | None = Field(None, description="package-relative CSV of votes by governorate and list")
     governorates_file: str | None = Field(None, description="package-relative CSV of governorate populations and shares")
@@ -295,6 +285,26 @@ class PoliticsConfig(_Strict):
     documented: Documented = Field(default_factory=Documented)
     sources: dict[str, str] = Field(default_factory=dict)
     _origin: Path | None = PrivateAttr(None)
+    _written: dict[str, Any] | None = PrivateAttr(None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_written(cls, data: Any, handler: ModelWrapValidatorHandler[PoliticsConfig]) -> PoliticsConfig:
+        cfg = handler(data)
+        if isinstance(data, Mapping):
+            cfg._written = copy.deepcopy(dict(data))
+        return cfg
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        """The section as it was written (key order, whole numbers) while it still says the same;
+        the resolved scenario then reads like its source."""
+        if self._written is not None and not (info.include or info.exclude or info.exclude_unset):
+            again = type(self).model_validate(self._written)
+            if again.__dict__ == self.__dict__:
+                data = copy.deepcopy(self._written)
+                return to_jsonable_python(data) if info.mode_is_json() else data
+        return handler(self)
 
     @property
     def origin(self) -> Path | None:
@@ -302,6 +312,10 @@ class PoliticsConfig(_Strict):
         return self._origin
 
     # ------------------------------------------------------------------ helpers
+    def communities(self) -> list[str]:
+        """Community ids, in the order of ``community_shares``."""
+        return list(self.community_shares)
+
     def bloc_ids(self) -> list[str]:
         return [b.id for b in self.blocs]
 
@@ -342,22 +356,24 @@ class PoliticsConfig(_Strict):
         return None
 
     def bloc_base(self, bloc_id: str) -> dict[str, float]:
-        """Community base of a bloc over COMMUNITIES (its own, else its list's)."""
+        """Community base of a bloc over the communities (its own, else its list's)."""
+        comms = self.communities()
         b = self.bloc(bloc_id)
         base = b.community_base
         if base is None:
             ls = self.list_spec(b.list or b.id)
             base = ls.community_base if ls is not None else None
         if base is None:
-            return {c: (1.0 if c == b.sect else 0.0) for c in COMMUNITIES}
-        return {c: float(base[c].value) if c in base else 0.0 for c in COMMUNITIES}
+            return {c: (1.0 if c == b.sect else 0.0) for c in comms}
+        return {c: float(base[c].value) if c in base else 0.0 for c in comms}
 
     def list_base(self, list_id: str) -> dict[str, float]:
+        comms = self.communities()
         ls = self.list_spec(list_id)
         if ls is not None:
-            return {c: float(ls.community_base[c].value) if c in ls.community_base else 0.0 for c in COMMUNITIES}
+            return {c: float(ls.community_base[c].value) if c in ls.community_base else 0.0 for c in comms}
         members = [b.id for b in self.blocs if (b.list or b.id) == list_id]
-        acc = dict.fromkeys(COMMUNITIES, 0.0)
+        acc = dict.fromkeys(comms, 0.0)
         for m in members:
             for c, v in self.bloc_base(m).items():
                 acc[c] += v / len(members)
@@ -374,13 +390,13 @@ class PoliticsConfig(_Strict):
 
 
 def _fail(path: str, msg: str) -> None:
-    raise ScenarioError(f"{path}: {msg}")
+    raise ValueError(f"{path}: {msg}")
 
 
-def _check_base(path: str, base: Mapping[str, Param]) -> None:
+def _check_base(path: str, base: Mapping[str, Param], communities: list[str]) -> None:
     for k, p in base.items():
-        if k not in COMMUNITIES:
-            _fail(f"{path}.{k}", f"unknown community '{k}' (expected one of: {', '.join(COMMUNITIES)})")
+        if k not in communities:
+            _fail(f"{path}.{k}", f"unknown community '{k}' (expected one of: {', '.join(communities)})")
         if p.value < 0:
             _fail(f"{path}.{k}", "must be >= 0")
     s = sum(p.value for p in base.values())
@@ -401,9 +417,10 @@ def _unique(path: str, ids: Iterable[str]) -> None:
         seen.add(x)
 
 
-def validate_politics(cfg: PoliticsConfig, where: str = "politics") -> PoliticsConfig:  # noqa: C901
-    """Cross-field checks pydantic cannot do field by field; raises ScenarioError (one line)."""
+def check_politics(cfg: PoliticsConfig, where: str = "politics") -> PoliticsConfig:  # noqa: C901
+    """Cross-field checks pydantic cannot do field by field; raises ValueError(``path: reason``)."""
     w = where
+    comms = cfg.communities()
     blocs = cfg.bloc_ids()
     cands = cfg.candidate_ids()
     _unique(f"{w}.blocs", blocs)
@@ -417,7 +434,7 @@ def validate_politics(cfg: PoliticsConfig, where: str = "politics") -> PoliticsC
         _fail(f"{w}.chamber_size", "must be a positive whole number")
     if not (chamber / 2 < cfg.majority.value <= chamber):
         _fail(f"{w}.majority", f"must be more than half of the chamber ({chamber:g}) and at most all of it")
-    _check_base(f"{w}.community_shares", cfg.community_shares)
+    _check_base(f"{w}.community_shares", cfg.community_shares, comms)
     es = cfg.electoral_system
     if es.rule == "sainte_lague" and es.first_divisor is None:
         _fail(f"{w}.electoral_system.first_divisor", "required by the sainte_lague rule")
@@ -426,18 +443,20 @@ def validate_politics(cfg: PoliticsConfig, where: str = "politics") -> PoliticsC
             _fail(f"{w}.scheduled_elections[{i}].system.first_divisor", "required by the sainte_lague rule")
     list_ids = cfg.list_ids()
     for i, ls in enumerate(cfg.lists):
-        _check_base(f"{w}.lists[{i}].community_base", ls.community_base)
+        _check_base(f"{w}.lists[{i}].community_base", ls.community_base, comms)
     for i, b in enumerate(cfg.blocs):
         if cfg.lists and (b.list or b.id) not in list_ids:
             _fail(f"{w}.blocs[{i}].list", f"unknown list '{b.list or b.id}'")
         if b.community_base is not None:
-            _check_base(f"{w}.blocs[{i}].community_base", b.community_base)
+            _check_base(f"{w}.blocs[{i}].community_base", b.community_base, comms)
         elif cfg.list_spec(b.list or b.id) is None:
             _fail(f"{w}.blocs[{i}].community_base", "required when the bloc's list is not described in lists")
         if b.list_share is not None:
             _check_unit(f"{w}.blocs[{i}].list_share", b.list_share)
         if b.exposure is not None:
             _check_unit(f"{w}.blocs[{i}].exposure", b.exposure)
+        if b.sect != MIXED and b.sect not in comms:
+            _fail(f"{w}.blocs[{i}].sect", f"unknown sect tag '{b.sect}' (expected a community or '{MIXED}')")
     for lid in list_ids:
         members = [b for b in cfg.blocs if (b.list or b.id) == lid]
         if len(members) > 1:
@@ -519,225 +538,3 @@ def validate_politics(cfg: PoliticsConfig, where: str = "politics") -> PoliticsC
         if g not in d.portfolio_groups:
             _fail(f"{w}.documented.portfolios.{g}", f"unknown portfolio group '{g}'")
     return cfg
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _loc_to_path(loc: tuple[Any, ...], where: str) -> str:
-    out = where
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}"
-    return out
-
-
-def _clean_msg(msg: str) -> str:
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix):]
-    return msg
-
-
-def _apply_defaults(data: Mapping[str, Any], where: str, depth: int = 0) -> dict[str, Any]:
-    """Resolve ``defaults_from: {name: <config>, sections: [...]}``: the named sections are taken
-    from another politics configuration and merged one level deep (this file's keys win).
-
-    Why: the out-of-sample formations (2005, 2014, 2018) must run with exactly the behavioural
-    parameters calibrated on 2010, not with copies that could drift.
-    """
-    out = dict(data)
-    spec = out.pop("defaults_from", None)
-    if spec is None:
-        return out
-    if depth > 4:
-        raise ScenarioError(f"{where}.defaults_from: nested too deeply")
-    if not isinstance(spec, Mapping) or "name" not in spec or not isinstance(spec.get("sections"), list):
-        raise ScenarioError(f"{where}.defaults_from: expected {{name: <config>, sections: [<section>, ...]}}")
-    base_data, _ = resolve_politics(str(spec["name"]))
-    if not isinstance(base_data, Mapping):
-        raise ScenarioError(f"{where}.defaults_from.name: '{spec['name']}' is not a mapping")
-    base = _apply_defaults(base_data, where, depth + 1)
-    for sec in spec["sections"]:
-        if sec not in base:
-            raise ScenarioError(f"{where}.defaults_from.sections: '{sec}' not found in '{spec['name']}'")
-        mine = out.get(sec)
-        if isinstance(mine, Mapping) and isinstance(base[sec], Mapping):
-            merged = dict(base[sec])
-            merged.update(mine)
-            out[sec] = merged
-        elif mine is None:
-            out[sec] = base[sec]
-    return out
-
-
-def politics_from_dict(data: Any, where: str = "politics") -> PoliticsConfig:
-    """Validate a politics section (already parsed YAML); one-line ScenarioError on failure."""
-    if not isinstance(data, Mapping):
-        raise ScenarioError(f"{where}: must be a mapping, got {type(data).__name__}")
-    data = _apply_defaults(data, where)
-    try:
-        cfg = PoliticsConfig.model_validate(dict(data))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        path = _loc_to_path(tuple(err.get("loc", ())), where)
-        msg = _clean_msg(str(err.get("msg", "invalid")))
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown field"
-        elif err.get("type") == "missing":
-            msg = "field required"
-        raise ScenarioError(f"{path}: {msg}") from None
-    return validate_politics(cfg, where)
-
-
-def builtin_dir() -> Path:
-    """Folder of the built-in politics configurations (package data)."""
-    return Path(str(resources.files("shatterbelt") / "scenario" / "builtin" / "politics"))
-
-
-def builtin_names() -> list[str]:
-    """Names of the built-in politics configurations."""
-    d = builtin_dir()
-    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{path}:{where}: invalid YAML ({problem})") from None
-
-
-def resolve_politics(name: str) -> tuple[Any, Path | None]:
-    """Find the politics section for a name or path: ``(parsed data, file it came from)``.
-
-    Resolution order (extend here when the engine's full scenarios carry a
-    ``politics:`` section): a built-in politics config
-    (``scenario/builtin/politics/<name>.yaml``); a built-in full scenario
-    (``scenario/builtin/<name>.yaml``) with a ``politics:`` section (a mapping,
-    or the name of a politics config); a YAML path (bare politics config, or a
-    file with a ``politics:`` section).
-    """
-    if "+" in name and not Path(name).exists():
-        raise ScenarioError(f"{name}: scenario variants are not resolved by the politics commands yet")
-    candidates: list[Path] = []
-    bdir = builtin_dir()
-    if name and "/" not in name and not name.endswith((".yaml", ".yml")):
-        candidates.append(bdir / f"{name}.yaml")
-        candidates.append(bdir.parent / f"{name}.yaml")
-    else:
-        candidates.append(Path(name))
-    for path in candidates:
-        if not path.is_file():
-            continue
-        data = _read_yaml(path)
-        if isinstance(data, Mapping) and "politics" in data:
-            section = data["politics"]
-            if section is None:
-                continue
-            if isinstance(section, str):
-                return resolve_politics(section)
-            return section, path
-        if path.parent == bdir.parent and path.parent != Path(name).parent:
-            continue  # a full scenario without a politics section
-        return data, path
-    known = ", ".join(builtin_names()) or "none"
-    raise ScenarioError(f"{name}: no such politics configuration or file (built-in: {known})")
-
-
-def load_politics(name_or_path: str | Path) -> PoliticsConfig:
-    """Load and validate a politics configuration by built-in name or YAML path."""
-    data, path = resolve_politics(str(name_or_path))
-    cfg = politics_from_dict(data, "politics")
-    if path is not None:
-        cfg._origin = path
-    return cfg
-
-
-def apply_overrides(data: Any, overrides: Iterable[str]) -> Any:
-    """Apply ``path=value`` overrides to parsed YAML (used by ``--set``).
-
-    A path is dotted; a list is indexed by an item's ``id`` or by a number
-    (``patrons.iran.leverage.sadrists=0``, ``formation.formateur_agenda_prob=0``).
-    Setting a number on a Param keeps its range and source (widening the range if needed,
-    noted as an override).
-    """
-    for ov in overrides:
-        if "=" not in ov:
-            raise ScenarioError(f"--set {ov}: expected PATH=VALUE")
-        path, raw = ov.split("=", 1)
-        value = yaml.safe_load(raw)
-        parts = [p for p in path.strip().split(".") if p]
-        if parts and parts[0] == "politics":
-            parts = parts[1:]
-        if not parts:
-            raise ScenarioError(f"--set {ov}: empty path")
-        node: Any = data
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            key: Any = part
-            if isinstance(node, list):
-                idx = next((j for j, it in enumerate(node) if isinstance(it, Mapping) and it.get("id") == part), None)
-                if idx is None and part.isdigit() and int(part) < len(node):
-                    idx = int(part)
-                if idx is None:
-                    raise ScenarioError(f"--set {path}: no item '{part}'")
-                key = idx
-            elif not isinstance(node, dict):
-                raise ScenarioError(f"--set {path}: '{part}' is not inside a mapping or list")
-            if last:
-                cur = node[key] if (isinstance(node, list) or key in node) else None
-                if isinstance(cur, dict) and "value" in cur and isinstance(value, (int, float)):
-                    new = dict(cur)
-                    new["value"] = float(value)
-                    rng = new.get("range")
-                    if rng is not None:
-                        lo, hi = rng
-                        new["range"] = [min(lo, float(value)), max(hi, float(value))]
-                    new["note"] = (str(new.get("note") or "") + " [overridden by --set]").strip()
-                    node[key] = new
-                elif isinstance(value, (int, float)) and not isinstance(value, bool) and cur is None and key != "value":
-                    node[key] = {"value": float(value), "source": "assumption (--set override)"}
-                else:
-                    node[key] = value
-            else:
-                if isinstance(node, dict) and key not in node:
-                    node[key] = {}
-                node = node[key]
-    return data
-
-
-def load_politics_with_overrides(name_or_path: str | Path, overrides: Iterable[str] = ()) -> PoliticsConfig:
-    """Like :func:`load_politics`, after applying ``--set`` style overrides."""
-    import copy
-
-    data, path = resolve_politics(str(name_or_path))
-    data = apply_overrides(copy.deepcopy(data), list(overrides))
-    cfg = politics_from_dict(data, "politics")
-    if path is not None:
-        cfg._origin = path
-    return cfg
-
-
-def package_file(rel: str, origin: Path | None = None) -> Path:
-    """A data file named relative to the package root (``data/iraq/...``), or to the YAML's folder."""
-    root = Path(str(resources.files("shatterbelt")))
-    p = root / rel
-    if p.is_file():
-        return p
-    if origin is not None:
-        q = origin.parent / rel
-        if q.is_file():
-            return q
-    q = Path(rel)
-    if q.is_absolute() and q.is_file():
-        return q
-    raise ScenarioError(f"politics data file '{rel}': not found in the package")
