@@ -92,6 +92,12 @@ def test_scenarios_validate_params_model_json(capsys):
         (["run", "iraq-2010+nothing"], "unknown variant"),
         (["run", "--set", "economy.nope=1"], "no field 'nope'"),
         (["run", "--bogus"], "No such option"),
+        (["run", "--backend", "gpu"], "--backend: must be one of auto, numba, numpy"),
+        (["ensemble", "--runs", "0"], "--runs: must be >= 1"),
+        (["ensemble", "--scale", "2"], "--scale: must be in (0, 1]"),
+        (["compare", "a", "b", "--workers", "0"], "--workers: must be >= 1"),
+        (["calibrate", "--until", "2012"], "--until: '2012' is not a month"),
+        (["formation", "iraq-2010", "--seed", "-2"], "--seed: must be >= 0"),
         (["validate", "/nonexistent/file.yaml"], "file not found"),
     ],
 )
@@ -112,3 +118,41 @@ def test_bad_scenario_file_in_subprocess(tmp_path):
     assert p.stderr.strip().count("\n") == 0
     assert "regions[0] (R1).population: must be >= 0" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_version(capsys):
+    from shatterbelt import __version__
+
+    rc, out, err = run_cli(capsys, "--version")
+    assert rc == 0 and out == f"shatterbelt {__version__}\n" and err == ""
+
+
+def test_commands_are_the_documented_ones(capsys):
+    rc, out, _ = run_cli(capsys, "--help")
+    assert rc == 0
+    listed = out[out.index("Commands:"):].split()
+    for cmd in ("run", "scenarios", "validate", "params", "model", "election", "formation", "epstein",
+                "ensemble", "compare", "claims", "backtest", "calibrate", "sensitivity", "report"):
+        assert cmd in listed, cmd
+    assert "serve" not in listed
+
+
+def test_shared_options_mean_the_same_everywhere(capsys):
+    helps = {}
+    for cmd in ("run", "ensemble", "compare", "claims", "backtest", "sensitivity", "calibrate"):
+        rc, out, _ = run_cli(capsys, cmd, "--help")
+        assert rc == 0
+        helps[cmd] = " ".join(out.split())
+    for cmd, text in helps.items():
+        assert "--scale <float> share of the population simulated (1.0 = every person)" in text, cmd
+        assert "--set <list[str]> override a parameter: path=value (repeatable)" in text, cmd
+        assert "--json print one JSON document on stdout" in text, cmd
+
+
+def test_a_missing_extra_is_one_line(capsys, monkeypatch):
+    from shatterbelt.cli import common
+
+    monkeypatch.setitem(common.EXTRAS, "experiments", ("shatterbelt_no_such_module",))
+    rc, out, err = run_cli(capsys, "ensemble", "--runs", "2")
+    assert rc == 2 and out == ""
+    assert err == "error: ensemble: needs the 'experiments' extra: pip install 'shatterbelt[experiments]'\n"

@@ -20,12 +20,12 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from . import outputs
 from .errors import UsageError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from .scenario.schema import Scenario
     from .world import World
 
@@ -83,8 +83,6 @@ class Result:
 
         ``region`` is a region's id or name as in the scenario; ``None`` gives the national row.
         """
-        import pandas as pd
-
         names = {r.name: r.id for r in self.scenario.regions}
         where = NATIONAL if region is None else names.get(region, region)
         df = self.panel.to_pandas()

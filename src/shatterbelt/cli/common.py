@@ -1,15 +1,132 @@
-"""Helpers shared by every CLI command: one-line errors and ``--json`` output."""
+"""What every CLI command shares: option definitions (each declared and validated once),
+``--json`` output, and the one-line message for a command whose optional extra is missing.
+
+An option used by several commands is declared here as an ``Annotated`` type and used as
+``scale: Scale = 0.01``; its callback is the only place the CLI validates it, and a bad value
+becomes ``error: --scale: <reason>`` (exit status 2) through :func:`shatterbelt.cli.main.main`.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import numpy as np
+import typer
+
+from ..backend import BACKENDS
+from ..errors import ShatterbeltError, UsageError
+from ..scenario.schema import MONTH_RE
+
+DEFAULT_SCENARIO = "iraq-2010"
 
 
+# ---------------------------------------------------------------------------- validation
+def check_scale(value: float) -> float:
+    if not (0.0 < value <= 1.0):
+        raise UsageError(f"--scale: must be in (0, 1], got {value:g}")
+    return value
+
+
+def check_seed(value: int) -> int:
+    if value < 0:
+        raise UsageError(f"--seed: must be >= 0, got {value}")
+    return value
+
+
+def check_month(value: str | None) -> str | None:
+    if value is not None and not MONTH_RE.match(value):
+        raise UsageError(f"--until: '{value}' is not a month written YYYY-MM")
+    return value
+
+
+def check_runs(value: int) -> int:
+    if value < 1:
+        raise UsageError(f"--runs: must be >= 1, got {value}")
+    return value
+
+
+def check_workers(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise UsageError(f"--workers: must be >= 1, got {value}")
+    return value
+
+
+def check_backend(value: str | None) -> str | None:
+    if value is not None and value.strip().lower() not in BACKENDS:
+        raise UsageError(f"--backend: must be one of {', '.join(BACKENDS)}, got '{value}'")
+    return value
+
+
+# ---------------------------------------------------------------------------- shared options
+ScenarioArg = Annotated[str, typer.Argument(help="built-in name, base+variant, or a YAML file")]
+Scale = Annotated[
+    float, typer.Option(help="share of the population simulated (1.0 = every person)", callback=check_scale)
+]
+Seed = Annotated[int, typer.Option(help="random seed (>= 0)", callback=check_seed)]
+Until = Annotated[str | None, typer.Option(help="stop after this month, YYYY-MM", callback=check_month)]
+Runs = Annotated[int, typer.Option(help="number of runs (>= 1)", callback=check_runs)]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a parameter: path=value (repeatable)")]
+ParamsFile = Annotated[
+    Path | None, typer.Option("--params", help="parameter overlay YAML (e.g. from calibrate), applied before --set")
+]
+Json = Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")]
+Quiet = Annotated[bool, typer.Option(help="no progress bar")]
+Backend = Annotated[
+    str | None,
+    typer.Option(help="per-person kernels: auto (numba whenever it can be used), numba or numpy; same results",
+                 callback=check_backend),
+]
+Workers = Annotated[
+    int | None, typer.Option(help="local worker processes (default: one per CPU core)", callback=check_workers)
+]
+Scheduler = Annotated[
+    str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (runs go to its workers)")
+]
+ResultsDir = Annotated[Path | None, typer.Option("--out", help="results folder (resumes what is there)")]
+Rebuild = Annotated[bool, typer.Option(help="move a damaged results database aside and rebuild it from the run folders")]
+ConnectTimeout = Annotated[float, typer.Option(help="seconds to wait for a Dask scheduler and its first worker")]
+Vary = Annotated[list[str] | None, typer.Option(help="sample only parameters matching this glob (repeatable)")]
+
+
+# ---------------------------------------------------------------------------- optional extras
+#: extra -> the modules it installs (checked before a command that needs them starts)
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "experiments": ("scipy", "duckdb", "SALib"),
+    "dask": ("distributed",),
+    "mesa": ("mesa",),
+}
+
+
+def missing_extra(module: str) -> str | None:
+    """The extra that installs ``module`` (a top-level module name), if it is an optional one."""
+    for extra, modules in EXTRAS.items():
+        if module in modules:
+            return extra
+    return None
+
+
+class MissingExtra(ShatterbeltError):
+    """A command needs an optional dependency that is not installed."""
+
+
+def extra_message(command: str, extra: str) -> str:
+    return f"{command}: needs the '{extra}' extra: pip install 'shatterbelt[{extra}]'"
+
+
+def require(command: str, *extras: str) -> None:
+    """Raise one line naming the extra to install when a module of ``extras`` is missing."""
+    for extra in extras:
+        for module in EXTRAS[extra]:
+            if importlib.util.find_spec(module) is None:
+                raise MissingExtra(extra_message(command, extra))
+
+
+# ---------------------------------------------------------------------------- output
 def _default(o: Any) -> Any:
     if isinstance(o, np.integer):
         return int(o)

@@ -1,18 +1,25 @@
 """Entry point of the ``shatterbelt`` command.
 
-Commands live in sibling modules, each exposing ``register(app)``; this file
-only assembles them and turns every user error into one line on stderr
-(``error: <field>: <reason>``) with exit status 2, never a traceback.
+Commands live in sibling modules: ``run``, ``politics``, ``experiments`` and ``report`` each
+define a module-level Typer ``app`` whose commands are merged into this one; ``epstein`` exposes
+``register(app)`` (its commands go into a sub-app of their own).  This file only assembles them, adds ``--version``, and turns every user
+error into one line on stderr (``error: <field>: <reason>``) with exit status 2, never a
+traceback.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
+from .. import __version__
 from ..errors import ShatterbeltError
+from . import epstein, experiments, politics, report
+from . import run as run_commands
+from .common import extra_message, missing_extra
 
 app = typer.Typer(
     name="shatterbelt",
@@ -23,18 +30,37 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# Each module registers its own commands; a module that is absent is skipped so
-# that partial installs (and work in progress) still give a working CLI.
-COMMAND_MODULES = ("run", "politics", "epstein", "experiments", "report", "serve")
 
-for _name in COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"{__package__}.{_name}")
-    except ModuleNotFoundError as exc:  # only skip the module itself being absent
-        if exc.name != f"{__package__}.{_name}":
-            raise
-        continue
-    _mod.register(app)
+def _version(value: bool) -> None:
+    if value:
+        print(f"shatterbelt {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", help="print the version and exit", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Simulate a state broken into quarrelling sectarian microstates (default: Iraq 2010-2014)."""
+
+
+
+
+def _registered(register: Callable[[typer.Typer], None]) -> typer.Typer:
+    """A sub-app holding the commands of a module that exposes ``register(app)``."""
+    sub = typer.Typer()
+    register(sub)
+    return sub
+
+
+# in the order `shatterbelt --help` lists them
+app.add_typer(run_commands.app)
+app.add_typer(politics.app)
+app.add_typer(_registered(epstein.register))
+app.add_typer(experiments.app)
+app.add_typer(report.app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(rv) if isinstance(rv, int) else 0
     except ShatterbeltError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        extra = missing_extra((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        command = next((a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")), "shatterbelt")
+        print(f"error: {extra_message(command, extra)}", file=sys.stderr)
         return 2
     except typer.Exit as exc:
         return int(exc.exit_code)

@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import typer
 
 from ..errors import UsageError
 from ..politics.apportion import group_portfolios
+from ..politics.config import RULES, ElectoralSystem, PoliticsConfig, load_politics_with_overrides
 from ..politics.elections import compare_governorates, documented_votes, elect_from_votes
 from ..politics.formation import run_formations, summarize
-from ..resolve import politics_for
-from ..scenario.politics_schema import RULES, ElectoralSystem, PoliticsConfig
-from .common import emit_json
+from .common import Json, SetOpt, check_runs, check_seed, emit_json
+
+app = typer.Typer()
 
 
 def _load(scenario: str, sets: list[str] | None) -> PoliticsConfig:
-    return politics_for(scenario, sets or [])
+    return load_politics_with_overrides(scenario, sets or [])
 
 
 def _system(cfg: PoliticsConfig, rule: str | None, first_divisor: float | None) -> ElectoralSystem:
@@ -98,8 +99,6 @@ def formation_result(cfg: PoliticsConfig, runs: int, seed: int) -> tuple[dict[st
 
 
 def _formation(scenario: str, runs: int, seed: int, json_out: bool, sets: list[str]) -> None:
-    if runs < 1:
-        raise UsageError(f"--runs: must be >= 1, got {runs}")
     cfg = _load(scenario, sets)
     summary, outcomes = formation_result(cfg, runs, seed)
     if json_out:
@@ -150,27 +149,27 @@ def _formation(scenario: str, runs: int, seed: int, json_out: bool, sets: list[s
             f"{c} {np.mean(ps):.2f}" for c, ps in sorted(ktab.items(), key=lambda kv: -np.mean(kv[1]))))
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``election`` and ``formation`` commands."""
+@app.command("election")
+def election(
+    scenario: Annotated[str, typer.Argument(help="politics configuration name (iraq-2010) or YAML path")],
+    json_: Json = False,
+    rule: Annotated[str | None, typer.Option(help=f"electoral rule: {', '.join(RULES)}")] = None,
+    first_divisor: Annotated[float | None, typer.Option(help="first divisor (sainte_lague)")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Seats from the documented votes, compared with the documented seats."""
+    _election(scenario, json_, rule, first_divisor, list(set_ or []))
 
-    @app.command("election")
-    def election(
-        scenario: str = typer.Argument(..., help="politics configuration name (iraq-2010) or YAML path"),
-        json_out: bool = typer.Option(False, "--json", help="print one JSON document"),
-        rule: str | None = typer.Option(None, "--rule", help=f"electoral rule: {', '.join(RULES)}"),
-        first_divisor: float | None = typer.Option(None, "--first-divisor", help="first divisor (sainte_lague)"),
-        sets: list[str] = typer.Option([], "--set", help="override PATH=VALUE (repeatable)"),
-    ) -> None:
-        """Seats from the documented votes, compared with the documented seats."""
-        _election(scenario, json_out, rule, first_divisor, sets)
 
-    @app.command("formation")
-    def formation(
-        scenario: str = typer.Argument(..., help="politics configuration name (iraq-2010) or YAML path"),
-        runs: int = typer.Option(200, "--runs", help="independent formation runs (>= 1)"),
-        seed: int = typer.Option(0, "--seed", help="random seed (run i uses SeedSequence(seed, spawn_key=(i,)))"),
-        json_out: bool = typer.Option(False, "--json", help="print one JSON document"),
-        sets: list[str] = typer.Option([], "--set", help="override PATH=VALUE (repeatable)"),
-    ) -> None:
-        """Distribution of the prime minister and of the vacuum length over N formations."""
-        _formation(scenario, runs, seed, json_out, sets)
+@app.command("formation")
+def formation(
+    scenario: Annotated[str, typer.Argument(help="politics configuration name (iraq-2010) or YAML path")],
+    runs: Annotated[int, typer.Option(help="independent formation runs (>= 1)", callback=check_runs)] = 200,
+    seed: Annotated[
+        int, typer.Option(help="random seed (run i uses SeedSequence(seed, spawn_key=(i,)))", callback=check_seed)
+    ] = 0,
+    json_: Json = False,
+    set_: SetOpt = None,
+) -> None:
+    """Distribution of the prime minister and of the vacuum length over N formations."""
+    _formation(scenario, runs, seed, json_, list(set_ or []))

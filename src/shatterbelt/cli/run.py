@@ -8,17 +8,32 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from ..errors import UsageError
-from .common import emit_json
+from ..modules import PROCESS
+from ..resolve import load_scenario
+from ..result import Result
+from ..scenario.loader import describe_builtins, scenario_hash
+from ..scenario.provenance import collect_params
+from ..scenario.schema import Scenario
+from ..sim import Simulation
+from .common import (
+    DEFAULT_SCENARIO,
+    Backend,
+    Json,
+    ParamsFile,
+    Quiet,
+    Scale,
+    ScenarioArg,
+    Seed,
+    SetOpt,
+    Until,
+    emit_json,
+)
 
-DEFAULT_SCENARIO = "iraq-2010"
-
-
-def _check_scale(scale: float) -> float:
-    if not (0.0 < scale <= 1.0):
-        raise UsageError(f"--scale: must be in (0, 1], got {scale}")
-    return scale
+app = typer.Typer()
 
 
 def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
@@ -49,9 +64,6 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def print_table(rows: list[tuple[str, str]], title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     t = Table(title=title, show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
     t.add_column()
@@ -60,147 +72,120 @@ def print_table(rows: list[tuple[str, str]], title: str) -> None:
     Console().print(t)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def run(
-        scenario: Annotated[str, typer.Argument(help="built-in name, base+variant, or a YAML file")] = DEFAULT_SCENARIO,
-        scale: Annotated[float, typer.Option(help="share of the population simulated (1.0 = every person)")] = 0.01,
-        until: Annotated[str | None, typer.Option(help="stop after this month, YYYY-MM")] = None,
-        seed: Annotated[int, typer.Option(help="random seed")] = 0,
-        out: Annotated[Path | None, typer.Option(help="output folder (default out/<scenario>-seed<N>)")] = None,
-        set_: Annotated[
-            list[str] | None, typer.Option("--set", help="override a parameter: path=value (repeatable)")
-        ] = None,
-        json_: Annotated[bool, typer.Option("--json", help="print one JSON document on stdout")] = False,
-        quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
-        params: Annotated[
-            Path | None, typer.Option("--params", help="parameter overlay YAML (e.g. from calibrate), before --set")
-        ] = None,
-        backend: Annotated[
-            str | None,
-            typer.Option(help="per-person kernels: auto (numba from 1M agents if installed), numba or numpy; same results"),
-        ] = None,
-    ) -> None:
-        """Run a scenario month by month over every person (at --scale) and write its outputs."""
-        from ..resolve import load_scenario
-        from ..sim import Simulation
+def _load(scenario: str, params: Path | None, sets: list[str]) -> Scenario:
+    if params is None:
+        return load_scenario(scenario, sets)
+    # an overlay written by `calibrate`; reading it is part of the experiments package
+    from ..experiments.overlay import load_with_overlay
 
-        _check_scale(scale)
-        if seed < 0:
-            raise UsageError(f"--seed: must be >= 0, got {seed}")
-        if params is not None:
-            from ..experiments.overlay import load_with_overlay
+    return load_with_overlay(scenario, params, sets)
 
-            sc = load_with_overlay(scenario, params, set_ or [])
+
+def _run_with_progress(sim: Simulation, name: str) -> Result:
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True,
+    ) as bar:
+        task = bar.add_task(f"{name} {sim.world.months[0]}", total=sim.world.T)
+        return sim.run(lambda t, T, m: bar.update(task, completed=t, description=f"{name} {m}"))
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
+    scale: Scale = 0.01,
+    until: Until = None,
+    seed: Seed = 0,
+    out: Annotated[Path | None, typer.Option(help="output folder (default out/<scenario>-seed<N>)")] = None,
+    set_: SetOpt = None,
+    json_: Json = False,
+    quiet: Quiet = False,
+    params: ParamsFile = None,
+    backend: Backend = None,
+) -> None:
+    """Run a scenario month by month over every person (at --scale) and write its outputs."""
+    sc = _load(scenario, params, list(set_ or []))
+    out_dir = out or Path("out") / f"{sc.name.replace('+', '_')}-seed{seed}"
+    t0 = time.perf_counter()
+    sim = Simulation(sc, scale=scale, seed=seed, until=until, backend=backend)
+    interrupted = False
+    try:
+        if not (json_ or quiet) and sys.stderr.isatty():
+            res = _run_with_progress(sim, sc.name)
         else:
-            sc = load_scenario(scenario, set_ or [])
-        out_dir = out or Path("out") / f"{sc.name.replace('+', '_')}-seed{seed}"
-        t0 = time.perf_counter()
-        sim = Simulation(sc, scale=scale, seed=seed, until=until, backend=backend)
-        interrupted = False
-        show = not (json_ or quiet) and sys.stderr.isatty()
-        try:
-            if show:
-                from rich.progress import (
-                    BarColumn,
-                    MofNCompleteColumn,
-                    Progress,
-                    TextColumn,
-                    TimeElapsedColumn,
-                )
+            res = sim.run()
+    except KeyboardInterrupt:
+        interrupted = True
+        if sim.t == 0:
+            raise
+        res = sim.result()
+    paths = res.write(str(out_dir))
+    wall = time.perf_counter() - t0
+    if json_:
+        emit_json({"summary": res.summary, "outputs": paths, "wall_seconds": round(wall, 3)})
+    else:
+        print_table(summary_rows(res.summary), title=f"shatterbelt run {sc.name}")
+        print(f"\nresults in {out_dir}/ (panel.parquet, events.parquet, events.csv, summary.json, "
+              f"scenario.resolved.yaml) in {wall:.1f} s")
+    if interrupted:
+        print(f"error: interrupted after {sim.t} of {sim.world.T} months; the completed months were written "
+              f"to {out_dir}/", file=sys.stderr)
+        raise typer.Exit(130)
 
-                with Progress(
-                    TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    transient=True,
-                ) as bar:
-                    task = bar.add_task(f"{sc.name} {sim.world.months[0]}", total=sim.world.T)
-                    res = sim.run(lambda t, T, m: bar.update(task, completed=t, description=f"{sc.name} {m}"))
-            else:
-                res = sim.run()
-        except KeyboardInterrupt:
-            interrupted = True
-            if sim.t == 0:
-                raise
-            res = sim.result()
-        paths = res.write(str(out_dir))
-        wall = time.perf_counter() - t0
-        if json_:
-            emit_json({"summary": res.summary, "outputs": paths, "wall_seconds": round(wall, 3)})
-        else:
-            print_table(summary_rows(res.summary), title=f"shatterbelt run {sc.name}")
-            print(f"\nresults in {out_dir}/ (panel.parquet, events.parquet, events.csv, summary.json, "
-                  f"scenario.resolved.yaml) in {wall:.1f} s")
-        if interrupted:
-            print(f"error: interrupted after {sim.t} of {sim.world.T} months; the completed months were written "
-                  f"to {out_dir}/", file=sys.stderr)
-            raise typer.Exit(130)
 
-    @app.command()
-    def scenarios(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
-        """List the built-in scenarios and variants (compose variants as base+variant)."""
-        from ..scenario.loader import describe_builtins
+@app.command()
+def scenarios(json_: Json = False) -> None:
+    """List the built-in scenarios and variants (compose variants as base+variant)."""
+    items = describe_builtins()
+    if json_:
+        emit_json({"scenarios": items})
+        return
+    for it in items:
+        print(f"{it['name']:<28} {it['kind']:<9} {it['description']}")
 
-        items = describe_builtins()
-        if json_:
-            emit_json({"scenarios": items})
-            return
-        for it in items:
-            print(f"{it['name']:<28} {it['kind']:<9} {it['description']}")
 
-    @app.command()
-    def validate(
-        file: Annotated[str, typer.Argument(help="scenario YAML file (or built-in name, base+variant)")],
-        json_: Annotated[bool, typer.Option("--json")] = False,
-    ) -> None:
-        """Check a scenario file; one line naming the field and the reason if it is wrong."""
-        from ..resolve import load_scenario
-        from ..scenario.loader import scenario_hash
+@app.command()
+def validate(
+    file: Annotated[str, typer.Argument(help="scenario YAML file (or built-in name, base+variant)")],
+    json_: Json = False,
+) -> None:
+    """Check a scenario file; one line naming the field and the reason if it is wrong."""
+    sc = load_scenario(file)
+    info = {
+        "valid": True,
+        "name": sc.name,
+        "regions": len(sc.regions),
+        "actors": len(sc.actors),
+        "blocs": len(sc.blocs),
+        "patrons": len(sc.patrons),
+        "months": len(sc.months()),
+        "population": sum(r.population for r in sc.regions),
+        "sha256": scenario_hash(sc),
+    }
+    if json_:
+        emit_json(info)
+    else:
+        print(f"ok: {sc.name}: {info['regions']} regions, {info['actors']} armed actors, {info['blocs']} blocs, "
+              f"{info['patrons']} patrons, {info['months']} months, population {info['population']:,}")
 
-        sc = load_scenario(file)
-        info = {
-            "valid": True,
-            "name": sc.name,
-            "regions": len(sc.regions),
-            "actors": len(sc.actors),
-            "blocs": len(sc.blocs),
-            "patrons": len(sc.patrons),
-            "months": len(sc.months()),
-            "population": sum(r.population for r in sc.regions),
-            "sha256": scenario_hash(sc),
-        }
-        if json_:
-            emit_json(info)
-        else:
-            print(f"ok: {sc.name}: {info['regions']} regions, {info['actors']} armed actors, {info['blocs']} blocs, "
-                  f"{info['patrons']} patrons, {info['months']} months, population {info['population']:,}")
 
-    @app.command()
-    def params(
-        scenario: Annotated[str, typer.Argument()] = DEFAULT_SCENARIO,
-        json_: Annotated[bool, typer.Option("--json")] = False,
-    ) -> None:
-        """List every model parameter of a scenario with its value, range and provenance."""
-        from ..resolve import load_scenario
-        from ..scenario.provenance import collect_params
+@app.command()
+def params(scenario: ScenarioArg = DEFAULT_SCENARIO, json_: Json = False) -> None:
+    """List every model parameter of a scenario with its value, range and provenance."""
+    sc = load_scenario(scenario)
+    rows = collect_params(sc)
+    if json_:
+        emit_json({"scenario": sc.name, "parameters": rows})
+        return
+    for r in rows:
+        rng = "" if r["range"] is None else f"[{r['range'][0]:g}, {r['range'][1]:g}]"
+        print(f"{r['path']:<58} {r['value']:<12g} {rng:<22} {r['source']}")
 
-        sc = load_scenario(scenario)
-        rows = collect_params(sc)
-        if json_:
-            emit_json({"scenario": sc.name, "parameters": rows})
-            return
-        for r in rows:
-            rng = "" if r["range"] is None else f"[{r['range'][0]:g}, {r['range'][1]:g}]"
-            print(f"{r['path']:<58} {r['value']:<12g} {rng:<22} {r['source']}")
 
-    @app.command()
-    def model(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
-        """Print the model's process overview: the modules in the order the month loop runs them."""
-        from ..modules import PROCESS
-
-        if json_:
-            emit_json({"process": [{"step": i, "module": m.name, "title": m.title, "parameters": sorted(m.PARAMS)}
-                                   for i, m in enumerate(PROCESS, 1)]})
-            return
-        from ..sim import Simulation
-
-        print(Simulation.describe())
+@app.command()
+def model(json_: Json = False) -> None:
+    """Print the model's process overview: the modules in the order the month loop runs them."""
+    if json_:
+        emit_json({"process": [{"step": i, "module": m.name, "title": m.title, "parameters": sorted(m.PARAMS)}
+                               for i, m in enumerate(PROCESS, 1)]})
+        return
+    print(Simulation.describe())
