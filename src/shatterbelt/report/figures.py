@@ -263,6 +263,13 @@ def legitimacy(data: ReportData) -> Figure:
     return f
 
 
+def _first_group_only(data: ReportData, fig: Figure) -> Figure:
+    """Charts with one line per actor, patron or community draw the first scenario of a comparison."""
+    if len(data.groups) > 1:
+        fig.subtitle += f"; {data.groups[0].label} only"
+    return fig
+
+
 def standard_figures(data: ReportData) -> list[Figure]:
     """Every time-series figure the report shows, in order (those the data can support)."""
     figs = []
@@ -274,7 +281,7 @@ def standard_figures(data: ReportData) -> list[Figure]:
         figs.append(deaths_annual(data, "battle_deaths", [("ucdp_state_based_deaths_best", "UCDP state-based (best)")],
                                   "Battle deaths per year"))
     if data.prefixed("fighters_"):
-        figs.append(fighters(data))
+        figs.append(_first_group_only(data, fighters(data)))
     if data.has("army_cohesion"):
         figs.append(army_cohesion(data))
     if data.has("displaced"):
@@ -282,9 +289,9 @@ def standard_figures(data: ReportData) -> list[Figure]:
     if data.has("microstates"):
         figs.append(microstates(data))
     if data.prefixed("influence_"):
-        figs.append(patron_influence(data))
+        figs.append(_first_group_only(data, patron_influence(data)))
     if data.prefixed("legitimacy_"):
-        figs.append(legitimacy(data))
+        figs.append(_first_group_only(data, legitimacy(data)))
     return figs
 
 
