@@ -232,7 +232,7 @@ def test_hardship_floor_is_safe(seed):
 
     sim = Simulation(load_scenario(TINY), scale=0.2, seed=1, backend="numpy")
     w = sim.world
-    mob = w.modules["mobilization"]
+    mob = sim.module("mobilization")
     rng = np.random.default_rng(seed)
     w.motivation = rng.choice([0.0, 0.3, 1.0, -0.2], size=w.motivation.shape)
     w.L = rng.random(w.L.shape)

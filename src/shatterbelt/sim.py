@@ -1,6 +1,6 @@
 """The month loop: the one place where the model's process overview is executed.
 
-Each month, in this order (SYSTEM.md section 3; ``Simulation.describe()`` prints it):
+Each month, in this order (``Simulation.describe()`` prints it):
 
  1. timeline       exogenous events: foreign troops, revenue, a war next door, elections, pay
  2. politics       who governs; the vacuum; apportionment of portfolios and army command
@@ -15,17 +15,25 @@ Each month, in this order (SYSTEM.md section 3; ``Simulation.describe()`` prints
 11. patrons        foreign money to clients; alignment; influence
 12. record         metrics for the month
 
-Every module is timed (LASER-style), so a run reports which mechanism dominates.
+Before the first month every module registers the state it owns (``define_states``), then
+``init_pre`` and ``init`` run in the same order.  Every module is timed (LASER-style), so a run
+reports which mechanism dominates.  With ``check=True`` (or ``SHATTERBELT_CHECK_OWNERSHIP=1``)
+each module runs with every other module's state read-only, so a write to state it does not
+own fails at once (:class:`~shatterbelt.world.OwnershipError`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
-from .modules import PROCESS, politics_module_for
+from .errors import UsageError
+from .modules import PROCESS, Module, politics_module_for
+from .outputs import build_events, build_panel
 from .result import Result
-from .scenario.schema import Scenario
+from .scenario.schema import MONTH_RE, Scenario
+from .summary import build_summary
 from .world import World
 
 
@@ -39,17 +47,19 @@ class Simulation:
     """
 
     def __init__(
-        self, scenario: Scenario, scale: float = 0.01, seed: int = 0, until: str | None = None, backend: str | None = None
+        self,
+        scenario: Scenario,
+        scale: float = 0.01,
+        seed: int = 0,
+        until: str | None = None,
+        backend: str | None = None,
+        check: bool = False,
     ) -> None:
-        from .errors import UsageError
-
         if not (0.0 < scale <= 1.0):
             raise UsageError(f"scale: must be in (0, 1], got {scale}")
         if seed < 0:
             raise UsageError(f"seed: must be >= 0, got {seed}")
         if until is not None:
-            from .scenario.schema import MONTH_RE
-
             if not MONTH_RE.match(until):
                 raise UsageError(f"until: '{until}' is not a month written YYYY-MM")
             if not (scenario.start <= until <= scenario.horizon):
@@ -60,19 +70,34 @@ class Simulation:
         self.seed = int(seed)
         t0 = time.perf_counter()
         # backend: "numba", "numpy" or "auto" (default: $SHATTERBELT_BACKEND, else auto); results are identical
-        self.world = World(scenario, self.scale, self.seed, backend=backend)
+        self.world = w = World(scenario, self.scale, self.seed, backend=backend)
+        # check mode: every module runs with the state of the others read-only (a foreign write raises)
+        self.check = bool(check) or os.environ.get("SHATTERBELT_CHECK_OWNERSHIP", "").strip().lower() not in (
+            "", "0", "false", "no"
+        )
+        w.check(self.check)
         classes = [politics_module_for(scenario) if c.name == "politics" else c for c in PROCESS]
-        self.modules = [cls(self.world) for cls in classes]
+        self.modules = [cls(w) for cls in classes]
+        by_name = {m.name: m for m in self.modules}
         for m in self.modules:
-            self.world.modules[m.name] = m
+            m.deps = {n: by_name[n] for n in m.USES}
+        by_name["record"].attach(self.modules)  # type: ignore[attr-defined]
         self.timings: dict[str, float] = {"init": 0.0, **{m.name: 0.0 for m in self.modules}}
-        from .modules.strength import compute_strength
-
-        compute_strength(self.world)
-        for m in self.modules:
-            m.init()
+        for hook in ("define_states", "init_pre", "init"):
+            for m in self.modules:
+                with w.acting(m.name):
+                    getattr(m, hook)()
+            if hook == "define_states":
+                w.new_month_log()
         self.timings["init"] = time.perf_counter() - t0
         self.t = 0
+
+    def module(self, name: str) -> Module:
+        """The run's module ``name`` (e.g. ``"mobilization"``)."""
+        for m in self.modules:
+            if m.name == name:
+                return m
+        raise KeyError(name)
 
     @staticmethod
     def describe() -> str:
@@ -90,7 +115,8 @@ class Simulation:
         w.kernels.add_one(w.people.timer)
         for m in self.modules:
             t0 = time.perf_counter()
-            m.step(t)
+            with w.acting(m.name):
+                m.step(t)
             self.timings[m.name] += time.perf_counter() - t0
         w.prev_log = w.log
         self.t += 1
@@ -112,9 +138,6 @@ class Simulation:
         Called after an interruption, it gives a partial result (``summary['complete']``
         is false) so that nothing already computed is lost.
         """
-        from .outputs import build_events, build_panel
-        from .summary import build_summary
-
         w = self.world
         w.t_done = self.t
         t0 = time.perf_counter()

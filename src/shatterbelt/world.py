@@ -1,36 +1,35 @@
-"""The world: the scenario turned into index arrays, the people, and the state every module reads.
+"""The world: the scenario turned into index arrays, the people, the census, and the state registry.
 
 Modules never look names up at run time: communities, regions, blocs, actors
-and patrons become integer indices here, once.  State that changes month by
-month lives in plain NumPy arrays on :class:`World`; per-person state lives in
-:class:`~shatterbelt.population.People`.  A census (one pass over the people,
-cached until someone changes them) gives every count the mechanisms need.
+and patrons become integer indices here, once.  Per-person state lives in
+:class:`~shatterbelt.population.People`; a census (kept exact as people change)
+gives every count the mechanisms need.
+
+The world holds no mechanism code and owns no mechanism state.  Each module
+registers the state it owns with :meth:`World.define` (name, owner, initial
+value, shape, dtype) and the month-log entries it writes with
+:meth:`World.define_log`; registered state is then read as an attribute
+(``world.cohesion``).  A field has one writer, its owner: in check mode
+(:meth:`World.acting`, ``Simulation(check=True)``) every array owned by
+another module is read-only while a module runs, and assigning another
+module's field raises :class:`OwnershipError`.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._fast import Kernels, census_counts
-from .kernels import hop_distances, smallest_sorted
-from .population import (
-    CIV,
-    DEAD,
-    DETAINED,
-    FIGHTER,
-    NO_ACTOR,
-    People,
-    build_blocks,
-    cell_counts,
-    largest_remainder,
-)
+from .kernels import hop_distances
+from .population import CIV, DEAD, DETAINED, FIGHTER, NO_ACTOR, People, build_blocks, cell_counts
 from .rng import Streams
 from .scenario.schema import ActorKind, Scenario
 
@@ -108,31 +107,41 @@ class Census:
         return int(self.t[:DEAD].sum())
 
 
-@dataclass
-class MonthLog:
-    """What happened this month (reset at the start of each month)."""
+class OwnershipError(RuntimeError):
+    """A module wrote state that another module owns (raised in check mode)."""
 
-    civ_deaths_rc: np.ndarray  # civilians killed by region x community: events' fatalities (persons)
-    civ_deaths_by_other_rc: np.ndarray  # ... of them killed by actors not of their community (fear)
-    fighter_deaths_ar: np.ndarray  # fighters killed by actor x region: events' fatalities (persons)
-    battle_deaths_r: np.ndarray  # fighters killed in events between armed actors, by region (persons)
-    army_losses_r: np.ndarray
-    applied_deaths: np.ndarray  # [civilians, fighters] agents marked dead x weight (persons; exact at scale 1)
-    detentions_a: np.ndarray
-    releases_a: np.ndarray
-    recruits_a: np.ndarray
-    leavers_a: np.ndarray
-    displaced_new_rc: np.ndarray
-    returned_rc: np.ndarray
-    attacks_ar: np.ndarray
+
+@dataclass(frozen=True)
+class StateField:
+    """One registered piece of state: its name, the module that owns (writes) it, and its layout."""
+
+    name: str
+    owner: str
+    shape: tuple[int, ...] | None
+    dtype: Any
+    log: bool = False  # a month-log entry: zeroed at the start of every month
+
+
+class MonthLog:
+    """What happened this month: the entries modules registered with :meth:`World.define_log`, all zero
+    at the start of the month; last month's log stays readable as ``world.prev_log``."""
+
+    def __init__(self, fields: dict[str, StateField]) -> None:
+        for f in fields.values():
+            if f.log:
+                setattr(self, f.name, np.zeros(f.shape, f.dtype))
 
 
 class World:
-    """Everything a run knows: static indices and parameters, people, and dynamic state."""
+    """Everything a run knows: static indices and parameters, the people and their census, and the
+    registry of the state that modules own."""
 
     def __init__(self, scenario: Scenario, scale: float, seed: int, backend: str | None = None) -> None:
         if not (0 < scale <= 1):
             raise ValueError("scale must be in (0, 1]")
+        object.__setattr__(self, "fields", {})  # name -> StateField, in registration order
+        object.__setattr__(self, "_checking", False)
+        object.__setattr__(self, "_active", "world")
         self.sc = scenario
         # per-person passes: numba kernels or NumPy (identical results), chosen once per run
         self.kernels = Kernels(backend)
@@ -155,7 +164,7 @@ class World:
             "services_need": float(eco.services_need.value),
             "revenue_scale": float(eco.revenue_scale.value),
         }
-        self.modules: dict[str, Any] = {}
+        self.log: MonthLog = MonthLog({})
         self.prev_log: MonthLog | None = None
 
         self.comm = Index([c.id for c in scenario.communities])
@@ -169,16 +178,91 @@ class World:
         self._static_geography()
         self._static_actors()
         self._static_blocs_patrons()
-        self._dynamic_state()
         self._counts: np.ndarray | None = None  # live census counts, kept exact by :meth:`changing`
         self._new_fighters: list[np.ndarray] = []
         self.fighter_idx = np.zeros(0, np.int64)
         self._census: Census | None = None
+        self._scratch: np.ndarray | None = None
         self.people = self._create_people()
         self.t_done = 0
-        self.rounding_var = 0.0
         self.touched()
-        self.new_month_log()
+
+    # ------------------------------------------------------------------ state registry
+    def define(
+        self, owner: str, name: str, value: Any, shape: tuple[int, ...] | None = None, dtype: Any = None
+    ) -> Any:
+        """Register state ``name``, owned (written) by module ``owner``, and set its initial value.
+
+        With ``shape``, an array ``np.full(shape, value, dtype)`` is allocated (``value`` may be an
+        array that broadcasts); without, ``value`` is stored as given (a number, a flag, an object).
+        Returns the stored value.
+        """
+        if name in self.fields or name in self.__dict__:
+            who = self.fields[name].owner if name in self.fields else "the world"
+            raise ValueError(f"state '{name}' of {owner} is already defined by {who}")
+        if shape is not None:
+            value = np.full(shape, value, dtype=dtype)
+        self.fields[name] = StateField(name, owner, shape, None if shape is None else value.dtype)
+        object.__setattr__(self, name, value)
+        return value
+
+    def define_log(self, owner: str, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> None:
+        """Register a month-log entry ``world.log.<name>`` written by ``owner`` (zero at each month's start)."""
+        if name in self.fields:
+            raise ValueError(f"log entry '{name}' of {owner} is already defined by {self.fields[name].owner}")
+        self.fields[name] = StateField(name, owner, tuple(shape), np.dtype(dtype), log=True)
+
+    def owner_of(self, name: str) -> str:
+        """The module that owns state ``name`` (``"world"`` for the world's own attributes)."""
+        f = self.fields.get(name)
+        return f.owner if f is not None else "world"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._checking:
+            f = self.fields.get(name)
+            if f is not None and not f.log and f.owner != self._active:
+                raise OwnershipError(f"{self._active} assigns '{name}', which {f.owner} owns")
+        object.__setattr__(self, name, value)
+
+    def check(self, on: bool = True) -> None:
+        """Turn check mode on or off (see :meth:`acting`)."""
+        object.__setattr__(self, "_checking", bool(on))
+        if not on:
+            self._lock(None)
+
+    @contextmanager
+    def _acting(self, owner: str) -> Iterator[None]:
+        prev = self._active
+        object.__setattr__(self, "_active", owner)
+        self._lock(owner)
+        try:
+            yield
+        finally:
+            object.__setattr__(self, "_active", prev)
+            self._lock(prev if prev != "world" else None)
+
+    def acting(self, owner: str) -> Any:
+        """Context in which module ``owner`` runs.
+
+        In check mode, every registered array (state and month log) that ``owner`` does not own is
+        read-only inside it, and assigning a field ``owner`` does not own raises
+        :class:`OwnershipError`; otherwise it does nothing.
+        """
+        return self._acting(owner) if self._checking else nullcontext()
+
+    def _lock(self, owner: str | None) -> None:
+        """Make the arrays ``owner`` owns writable and every other registered array read-only
+        (all writable when ``owner`` is None)."""
+        for f in self.fields.values():
+            v = getattr(self.log, f.name, None) if f.log else self.__dict__.get(f.name)
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = owner is None or f.owner == owner
+
+    def new_month_log(self) -> None:
+        """Start a month's log: every registered entry at zero (the month loop keeps the last as ``prev_log``)."""
+        self.log = MonthLog(self.fields)
+        if self._checking:
+            self._lock(None if self._active == "world" else self._active)
 
     # ------------------------------------------------------------------ static
     def _static_geography(self) -> None:
@@ -275,8 +359,6 @@ class World:
         for i, a in enumerate(acts):
             for m, v in a.motivation.items():
                 self.motivation[i, MOTIVES.index(m)] = v
-        default_T = self.params.get("mobilization", {}).get("threshold", 0.1)
-        self.threshold = np.array([a.threshold.value if a.threshold else default_T for a in acts])
         f = [a.funding for a in acts]
         self.state_budget_share = np.array([x.state_budget_share.value if x.state_budget_share else 0.0 for x in f])
         self.regional_budget_share = np.array(
@@ -316,7 +398,6 @@ class World:
         for i, b in enumerate(sc.blocs):
             for c, s in b.community.items():
                 self.bloc_comm[i, self.comm[c]] = s
-        self.seats = np.array([b.seats for b in sc.blocs], np.float64)
         self.armed_wing_share = np.array(
             [b.armed_wing_share.value if b.armed_wing_share else 0.0 for b in sc.blocs]
         )
@@ -343,101 +424,6 @@ class World:
                 j = j if j >= 0 else A + self.bloc[cl]
                 self.objective[i, j] = v
 
-    # ------------------------------------------------------------------ dynamic
-    def _dynamic_state(self) -> None:
-        R, C, A, B, P, E = self.R, self.C, self.A, self.B, self.P, self.E
-        sc = self.sc
-        # timeline-driven
-        self.foreign_level = np.where(self.is_foreign, self.size0, 0.0)
-        self.regional_war = 0.0
-        self.border = np.zeros(R, bool)
-        self.pay_reliability = self.pay_reliability0.copy()
-        self.election_due = False
-        # politics
-        g = sc.initial_government
-        self.gov = self._government_from(
-            g.pm_bloc, g.pm_candidate, g.coalition, g.portfolio_shares, sc.army.command_apportionment, g.caretaker
-        )
-        self.vacuum_months = 0
-        if g.caretaker and g.vacuum_since is not None:
-            y, m = map(int, sc.start.split("-"))
-            start = dt.date(y, m, 1)
-            self.vacuum_months = max(0, (start.year - g.vacuum_since.year) * 12 + start.month - g.vacuum_since.month)
-        self.vacuum_days_by_term: list[int] = []
-        self.pm_by_term: list[dict[str, Any]] = []
-        self.excluded = np.zeros(B, bool)
-        self.excl_penalty = np.zeros(C)  # legitimacy lost by each community to marginalization events
-        self.seats_by_election: dict[str, dict[str, int]] = {}
-        self.representation = np.ones(C)
-        # economy
-        self.revenue = 0.0
-        self.services = np.full(R, 0.5)
-        self.cash = self.size0 * self.pay * 2.0  # two months of payroll in hand at the start
-        self.cash[self.is_foreign] = 0.0
-        self.income = np.zeros(A)
-        self.income_ema = np.full(A, np.nan)
-        self.capacity = self.size0.copy()
-        self.paid_frac = np.ones(A)
-        self.unpaid_months = np.zeros(A)
-        self.rents = np.zeros(B)
-        self.bloc_funds = np.zeros(B)
-        self.ghost_share = 0.0
-        # legitimacy, grievance, fear
-        self.L = np.full((R, C), 0.5)
-        self.memory = np.zeros((R, C))
-        self.fear = np.zeros((R, C))
-        self.security = np.ones(R)
-        # army
-        self.cohesion = np.full(R, 1.0)
-        self.collapsed = np.zeros(R, bool)
-        self.army_collapses: list[tuple[str, str]] = []
-        # control
-        self.strength = np.zeros((A, R))
-        self.entity_strength = np.zeros((E, R))
-        self.foreign_r = np.zeros(R)
-        self.politicization = np.zeros(R)
-        self.control = np.zeros((E, R))
-        self.control[0] = 1.0
-        self.dominant = np.zeros(R, np.int64)
-        self.microstates = 0
-        self.present = self.region_w > 0
-        # patrons
-        self.patron_budget = self.patron_budget0.copy()
-        self.patron_money = np.zeros((P, A + B))
-        self.align = np.zeros((A + B, P))
-        for i, a in enumerate(sc.actors):
-            for p, v in a.patrons.items():
-                self.align[i, self.pat[p]] = v
-        for i, b in enumerate(sc.blocs):
-            for p, v in b.patrons.items():
-                self.align[A + i, self.pat[p]] = v
-        self.influence = np.zeros(P)
-        self.marginalization_events: list[dict[str, Any]] = []
-
-    def _government_from(
-        self,
-        pm_bloc: str,
-        pm_candidate: str | None,
-        coalition: list[str],
-        portfolio: dict[str, float],
-        command: dict[str, float] | None,
-        caretaker: bool,
-    ) -> Government:
-        B = self.B
-        coal = np.zeros(B, bool)
-        for b in coalition:
-            coal[self.bloc[b]] = True
-        port = np.zeros(B)
-        for b, s in portfolio.items():
-            port[self.bloc[b]] = s
-        port /= max(port.sum(), 1e-12)
-        cmd = np.zeros(B)
-        src = command if command else self.sc.army.command_apportionment
-        for b, s in src.items():
-            cmd[self.bloc[b]] = s
-        cmd /= max(cmd.sum(), 1e-12)
-        return Government(self.bloc[pm_bloc], pm_candidate, coal, port, cmd, caretaker)
-
     # ------------------------------------------------------------------ people
     def _create_people(self) -> People:
         sc, R, C = self.sc, self.R, self.C
@@ -461,7 +447,6 @@ class World:
         kern.fill_uniforms_f32(self.rng.key("init.hardship", 0), ppl.hardship)
         kern.fill_uniforms_f32(self.rng.key("init.risk", 0), ppl.risk)
         self._init_displaced(ppl, counts)
-        self._init_fighters(ppl, counts)
         return ppl
 
     def _init_displaced(self, ppl: People, counts: np.ndarray) -> None:
@@ -486,108 +471,6 @@ class World:
             ppl.displaced[s:e] = self.kernels.agent_uniforms(key, np.arange(s, e)) < p[r, c]
         hard = float(self.sc.population.displaced_hardship.value)
         ppl.hardship[ppl.displaced] = np.minimum(1.0, ppl.hardship[ppl.displaced] + hard)
-
-    def _init_fighters(self, ppl: People, counts: np.ndarray) -> None:
-        """Draw each actor's starting fighters from fighting-age civilians of its base where it operates."""
-        R, C, A = self.R, self.C, self.A
-        sc = self.sc
-        # target agents per actor x home region x community
-        want = np.zeros((A, R, C), np.int64)
-        fa_share = float(sc.population.fighting_age_share.value)
-        for a in range(A):
-            if not self.has_agents[a]:
-                continue
-            n_a = int(round(self.size0[a] * self.scale))
-            if n_a <= 0:
-                continue
-            if self.is_army[a]:
-                # soldiers come from every region by the army's community mix, in proportion to
-                # each cell's fighting-age population; deployment is drawn afterwards
-                mix = np.zeros(C)
-                for c, s in sc.army.community_mix.items():
-                    mix[self.comm[c]] = s
-                nat = counts.sum(0) / max(counts.sum(), 1)
-                wgt = counts * np.where(nat > 0, mix / np.maximum(nat, 1e-12), 0.0)[None, :]
-                wgt[self.autonomous] = 0.0
-            else:
-                comm_w = self.actor_comm[a] if not self.open_recruit[a] else np.ones(C)
-                wgt = self.region_w[a][:, None] * counts * comm_w[None, :]
-                # normalise within region so the region weights are respected
-                rs = wgt.sum(1, keepdims=True)
-                wgt = np.where(rs > 0, wgt / np.maximum(rs, 1e-12), 0.0) * self.region_w[a][:, None]
-            want[a] = largest_remainder(n_a, wgt.reshape(-1)).reshape(R, C)
-        # never more than 90% of a cell's fighting-age men
-        cap = (counts * fa_share * 0.9).astype(np.int64)
-        tot = want.sum(0)
-        over = tot > cap
-        if over.any():
-            f = np.where(over, cap / np.maximum(tot, 1), 1.0)
-            want = np.floor(want * f[None]).astype(np.int64)
-        key = self.rng.key("init.fighters", 0)
-        for r in range(R):
-            for c in range(C):
-                k = want[:, r, c]
-                if k.sum() == 0:
-                    continue
-                s = self.block_start[r, c]
-                e = s + counts[r, c]
-                blk = np.arange(s, e)
-                elig = blk[ppl.fighting_age[s:e]]
-                # the k.sum() smallest uniforms in (uniform, index) order: a stable argsort's first entries
-                order = elig[smallest_sorted(self.kernels.agent_uniforms(key, elig), int(k.sum()))]
-                pos = 0
-                for a in np.flatnonzero(k):
-                    sel = order[pos : pos + k[a]]
-                    pos += k[a]
-                    ppl.status[sel] = FIGHTER
-                    ppl.actor[sel] = a
-        # deployment of soldiers, allegiance of state forces
-        army = np.flatnonzero((ppl.status == FIGHTER) & (ppl.actor == self.army_i))
-        self.deploy_army(ppl, army, month=-1)
-        state_members = np.flatnonzero((ppl.status == FIGHTER) & self.is_state[np.maximum(ppl.actor, 0)])
-        self.draw_allegiance(ppl, state_members, month=-1)
-
-    # ------------------------------------------------------------------ helpers used by modules
-    def deployment_weights(self) -> np.ndarray:
-        w = np.zeros(self.R)
-        for r, s in self.sc.army.deployment.items():
-            w[self.reg[r]] = s
-        return w / max(w.sum(), 1e-12)
-
-    def deploy_army(self, ppl: People, idx: np.ndarray, month: int) -> None:
-        """Post soldiers to regions by the deployment plan (collapsed regions get none)."""
-        if idx.size == 0:
-            return
-        w = self.deployment_weights() * ~self.collapsed
-        w = w / max(w.sum(), 1e-12)
-        cdf = np.cumsum(w)
-        u = self.rng.agent_uniforms("army.deploy", month + 1, idx)
-        ppl.region[idx] = np.minimum(np.searchsorted(cdf, u, side="right"), self.R - 1).astype(np.int8)
-
-    def draw_allegiance(self, ppl: People, idx: np.ndarray, month: int) -> None:
-        """Entity allegiance of state-force members, drawn from the apportionment of command.
-
-        With probability ``army.infiltration`` a member answers to an entity (S3's
-        infiltration), chosen in proportion to that entity's command share times its
-        support in the member's community; otherwise to the state (-1).
-        """
-        if idx.size == 0:
-            return
-        iota = float(self.sc.army.infiltration.value)
-        u1 = self.rng.agent_uniforms("state.allegiance.has", month + 1, idx)
-        u2 = self.rng.agent_uniforms("state.allegiance.who", month + 1, idx)
-        cmd = self.gov.command * ~self.excluded
-        pw = cmd[:, None] * self.bloc_comm  # B x C
-        col = pw.sum(0)
-        cdf = np.cumsum(np.where(col > 0, pw / np.maximum(col, 1e-12), 1.0 / self.B), axis=0)  # B x C
-        c = ppl.community[idx].astype(np.int64)
-        who = np.empty(idx.size, np.int64)
-        for ci in range(self.C):
-            m = c == ci
-            if m.any():
-                who[m] = np.minimum(np.searchsorted(cdf[:, ci], u2[m], side="right"), self.B - 1)
-        has = (u1 < iota) & (col[c] > 0)
-        ppl.allegiance[idx] = np.where(has, who, -1).astype(np.int8)
 
     def census(self) -> Census:
         """Counts by status x actor x region x community x fighting age x displaced (cached).
@@ -620,7 +503,7 @@ class World:
 
     def scratch8(self) -> np.ndarray:
         """A preallocated int8 per person for the kernels' intermediate flags (allocated once)."""
-        if getattr(self, "_scratch", None) is None:
+        if self._scratch is None:
             n = self.people.n
             self._scratch = np.zeros((n + 7) // 8 * 8, np.int8)  # padded to whole uint64 words, tail stays 0
         return self._scratch[: self.people.n]
@@ -696,43 +579,11 @@ class World:
         if not np.array_equal(self.fighter_idx, np.flatnonzero(p.status == FIGHTER)):
             raise AssertionError("census: fighter_idx differs from the fighters")
 
-    def new_month_log(self) -> None:
-        R, C, A = self.R, self.C, self.A
-        self.log = MonthLog(
-            civ_deaths_rc=np.zeros((R, C)),
-            civ_deaths_by_other_rc=np.zeros((R, C)),
-            fighter_deaths_ar=np.zeros((A, R)),
-            battle_deaths_r=np.zeros(R),
-            army_losses_r=np.zeros(R),
-            applied_deaths=np.zeros(2),
-            detentions_a=np.zeros(A),
-            releases_a=np.zeros(A),
-            recruits_a=np.zeros(A),
-            leavers_a=np.zeros(A),
-            displaced_new_rc=np.zeros((R, C)),
-            returned_rc=np.zeros((R, C)),
-            attacks_ar=np.zeros((A, R)),
-        )
-
-    def reapportion_command(self) -> None:
-        """After a new government: a share of serving state-force members re-draw their allegiance."""
-        ppl = self.people
-        turnover = float(self.params.get("army", {}).get("command_turnover", 0.3))
-        f = self.current_fighters()
-        idx = f[self.is_state[ppl.actor[f]]]
-        if idx.size == 0:
-            return
-        u = self.rng.agent_uniforms("state.turnover", self.gov.term, idx)
-        self.draw_allegiance(ppl, idx[u < turnover], month=1000 + self.gov.term)
-        self.changed()  # allegiance is not in the census
-
     def gen(self, name: str, t: int) -> np.random.Generator:
         """The aggregate-level random generator of decision ``name`` in month ``t``."""
         return self.rng.generator(name, t)
 
     def days_in_month(self, t: int) -> int:
-        import calendar
-
         d = self.month_date(t)
         return calendar.monthrange(d.year, d.month)[1]
 
@@ -745,4 +596,7 @@ class World:
         return dt.date(y, m, 1)
 
 
-__all__ = ["World", "Government", "Census", "Index", "CIV", "FIGHTER", "DETAINED", "DEAD", "NO_ACTOR", "field"]
+__all__ = [
+    "CIV", "DEAD", "DETAINED", "FIGHTER", "NO_ACTOR", "Census", "Government", "Index", "MonthLog", "OwnershipError",
+    "StateField", "World",
+]

@@ -30,6 +30,7 @@ from ..scenario.params import Param
 from ..world import World
 from . import army_kernels as ak
 from .base import Module
+from .record import MonthRecord
 from .strength import compute_strength
 
 
@@ -53,12 +54,87 @@ class ArmyCohesion(Module):
         "materiel_per_soldier": Param(value=5000.0, range=(1000.0, 20000.0), source="assumption", note="USD of equipment captured per deserter"),
         "command_turnover": Param(value=0.3, range=(0.1, 0.7), source="assumption", note="share of serving members whose allegiance follows a new command apportionment"),
     }
-    STATE = ("cohesion", "collapsed")
-    RESULTS = ("army_collapses",)
+    STATE = ("cohesion", "collapsed", "army_collapses", "politicization", "captured", "deserters_a")
+    RESULTS = (
+        ("regional", "army_cohesion"), ("regional", "army_collapsed"), ("regional", "politicization"),
+        ("national", "army_cohesion"),
+    )
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
         self.k_allegiance = world.kernels.pick(ak.allegiance_counts_numpy, ak.allegiance_counts_numba)
+
+    def define_states(self) -> None:
+        w = self.world
+        self.define("cohesion", 1.0, (w.R,))
+        self.define("collapsed", False, (w.R,), bool)
+        self.define("army_collapses", [])  # (region, month) of every local collapse
+        self.define("politicization", 0.0, (w.R,))
+        # materiel taken from deserters this month, (actor, USD) in order: the economy adds it to cash
+        self.define("captured", [])
+        self.define_log("deserters_a", (w.A,))
+
+    # ------------------------------------------------------------------ the army's people
+    def deployment_weights(self) -> np.ndarray:
+        """The deployment plan: each region's share of soldiers."""
+        w = self.world
+        dw = np.zeros(w.R)
+        for r, s in w.sc.army.deployment.items():
+            dw[w.reg[r]] = s
+        return dw / max(dw.sum(), 1e-12)
+
+    def deploy(self, idx: np.ndarray, month: int) -> None:
+        """Post soldiers ``idx`` to regions by the deployment plan (collapsed regions get none)."""
+        if idx.size == 0:
+            return
+        w = self.world
+        dw = self.deployment_weights() * ~w.collapsed
+        dw = dw / max(dw.sum(), 1e-12)
+        cdf = np.cumsum(dw)
+        u = w.rng.agent_uniforms("army.deploy", month + 1, idx)
+        w.people.region[idx] = np.minimum(np.searchsorted(cdf, u, side="right"), w.R - 1).astype(np.int8)
+
+    def draw_allegiance(self, idx: np.ndarray, month: int) -> None:
+        """Entity allegiance of state-force members ``idx``, drawn from the apportionment of command.
+
+        With probability ``army.infiltration`` a member answers to an entity (S3's
+        infiltration), chosen in proportion to that entity's command share times its
+        support in the member's community; otherwise to the state (-1).
+        """
+        if idx.size == 0:
+            return
+        w = self.world
+        ppl = w.people
+        iota = float(w.sc.army.infiltration.value)
+        u1 = w.rng.agent_uniforms("state.allegiance.has", month + 1, idx)
+        u2 = w.rng.agent_uniforms("state.allegiance.who", month + 1, idx)
+        cmd = w.gov.command * ~w.excluded
+        pw = cmd[:, None] * w.bloc_comm  # B x C
+        col = pw.sum(0)
+        cdf = np.cumsum(np.where(col > 0, pw / np.maximum(col, 1e-12), 1.0 / w.B), axis=0)  # B x C
+        c = ppl.community[idx].astype(np.int64)
+        who = np.empty(idx.size, np.int64)
+        for ci in range(w.C):
+            m = c == ci
+            if m.any():
+                who[m] = np.minimum(np.searchsorted(cdf[:, ci], u2[m], side="right"), w.B - 1)
+        has = (u1 < iota) & (col[c] > 0)
+        ppl.allegiance[idx] = np.where(has, who, -1).astype(np.int8)
+
+    def reapportion_command(self) -> None:
+        """After a new government: a share of serving state-force members re-draw their allegiance."""
+        w = self.world
+        ppl = w.people
+        turnover = float(self.p.get("command_turnover", 0.3))
+        f = w.current_fighters()
+        idx = f[w.is_state[ppl.actor[f]]]
+        if idx.size == 0:
+            return
+        u = w.rng.agent_uniforms("state.turnover", w.gov.term, idx)
+        self.draw_allegiance(idx[u < turnover], month=1000 + w.gov.term)
+        w.changed()  # allegiance is not in the census
+
+    # ------------------------------------------------------------------ month
 
     def step(self, t: int) -> None:
         w, p = self.world, self.p
@@ -80,6 +156,7 @@ class ArmyCohesion(Module):
         coh = w.cohesion + p["adjust"] * (target - w.cohesion) - shock
         w.cohesion = np.clip(coh, 0.0, 1.0)
         w.politicization = pol
+        w.captured = []
 
         # recover: the state again holds most of the region
         w.collapsed &= ~((w.control[0] > 0.5) & (w.cohesion > p["recover_threshold"]))
@@ -102,14 +179,14 @@ class ArmyCohesion(Module):
             ppl.region[sel] = ppl.origin[sel]
             ppl.timer[sel] = 0
         deserters = np.bincount(fr[go], minlength=w.R) * w.w
-        w.log.leavers_a += np.bincount(fa[go], minlength=w.A) * w.w
+        w.log.deserters_a += np.bincount(fa[go], minlength=w.A) * w.w
         for r in np.flatnonzero(hit):
             w.collapsed[r] = True
             w.army_collapses.append((w.reg.ids[r], w.months[t]))
             cand = np.flatnonzero(w.outlaw & (w.danger[a] > 0))
             if cand.size:
                 taker = cand[np.argmax(S[cand, r])]
-                w.cash[taker] += deserters[r] * p["materiel_per_soldier"]
+                w.captured.append((int(taker), deserters[r] * p["materiel_per_soldier"]))
         w.changed()
 
     def _politicization(self) -> np.ndarray:
@@ -125,3 +202,12 @@ class ArmyCohesion(Module):
         tot = cnt.sum(1, keepdims=True)
         sh = np.where(tot > 0, cnt / np.maximum(tot, 1.0), 0.0)
         return np.where(tot[:, 0] > 0, 1.0 - (sh**2).sum(1), 0.0)
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        w = self.world
+        fighters = w.census().fighters_ar().astype(np.float64) * w.w
+        army = fighters[w.army_i]
+        out.reg["army_cohesion"] = np.where(army > 0, w.cohesion, np.nan)
+        out.reg["army_collapsed"] = w.collapsed
+        out.reg["politicization"] = w.politicization
+        out.nat["army_cohesion"] = float((w.cohesion * army).sum() / army.sum()) if army.sum() > 0 else np.nan

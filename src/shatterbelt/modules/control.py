@@ -21,7 +21,8 @@ from ..scenario.params import Param
 from ..world import World
 from . import control_kernels as ck
 from .base import Module
-from .strength import compute_strength
+from .record import MonthRecord
+from .strength import compute_strength, foreign_deployment
 
 
 class Control(Module):
@@ -32,12 +33,32 @@ class Control(Module):
         "dominance": Param(value=0.5, range=(0.4, 0.7), source="assumption", note="control share for a region to count as dominated"),
         "infiltration_discount": Param(value=0.8, range=(0.3, 1.0), source="seed claim", note="S3: the army 'breached by militias'"),
     }
-    STATE = ("strength", "control", "dominant", "microstates")
-    RESULTS = ("microstates_by_month", "final_control")
+    STATE = ("strength", "entity_strength", "foreign_r", "control", "dominant", "microstates")
+    RESULTS = (
+        ("regional", "foreign_troops"), ("regional", "dominant_share"), ("regional", "control_{entity}"),
+        ("national", "microstates"),
+    )
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
         self.k_infiltration = world.kernels.pick(ck.infiltration_counts_numpy, ck.infiltration_counts_numba)
+
+    def define_states(self) -> None:
+        w = self.world
+        self.define("strength", 0.0, (w.A, w.R))  # the month's final strength (after this step)
+        self.define("entity_strength", 0.0, (w.E, w.R))
+        self.define("foreign_r", 0.0, (w.R,))  # foreign troops by region (persons)
+        ctrl = np.zeros((w.E, w.R))
+        ctrl[0] = 1.0
+        self.define("control", ctrl, (w.E, w.R))
+        self.define("dominant", 0, (w.R,), np.int64)
+        self.define("microstates", 0)
+
+    def init_pre(self) -> None:
+        """Strength and foreign deployment of the starting forces, for the modules' ``init``."""
+        w = self.world
+        w.strength = compute_strength(w)
+        w.foreign_r = foreign_deployment(w).sum(0)
 
     def init(self) -> None:
         self.update(first=True)
@@ -45,9 +66,9 @@ class Control(Module):
     def step(self, t: int) -> None:
         self.update()
 
-    def entity_strength(self) -> np.ndarray:
+    def entity_strengths(self, S: np.ndarray) -> np.ndarray:
+        """Strength of every entity in every region, the state's discounted by infiltration."""
         w, p = self.world, self.p
-        S = compute_strength(w)
         E = np.zeros((w.E, w.R))
         np.add.at(E, w.entity_of_actor, S)
         # infiltration: state members answering to an entity with an armed wing present here
@@ -74,7 +95,10 @@ class Control(Module):
 
     def update(self, first: bool = False) -> None:
         w, p = self.world, self.p
-        E = self.entity_strength()
+        S = compute_strength(w)
+        E = self.entity_strengths(S)
+        w.strength = S
+        w.foreign_r = foreign_deployment(w).sum(0)
         Eg = E ** p["gamma"]
         tot = Eg.sum(0)
         ctrl = np.where(tot > 0, Eg / np.maximum(tot, 1e-300), 0.0)
@@ -88,3 +112,11 @@ class Control(Module):
             members = (w.dominant == e) & (dom_share >= p["dominance"])
             n += connected_components(w.adj, members)
         w.microstates = n
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        w = self.world
+        out.reg["foreign_troops"] = w.foreign_r
+        out.reg["dominant_share"] = w.control[w.dominant, np.arange(w.R)]
+        for ei, e in enumerate(w.entities.ids):
+            out.reg[f"control_{e}"] = w.control[ei]
+        out.nat["microstates"] = w.microstates

@@ -21,6 +21,7 @@ from ..scenario.params import Param
 from ..world import World
 from . import displacement_kernels as dk
 from .base import Module
+from .record import MonthRecord
 
 
 class Displacement(Module):
@@ -32,11 +33,22 @@ class Displacement(Module):
         "kappa": Param(value=1.0, range=(0.5, 2.0), source="assumption"),
         "return_rate": Param(value=0.01, range=(0.0, 0.03), source="assumption", note="monthly return probability where it is safe"),
     }
-    STATE = ("displaced",)
+    STATE = ("displaced_new_rc", "returned_rc")
+    RESULTS = (("national", "new_displaced"), ("national", "returned"))
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
         self.k_moves = world.kernels.pick(dk.moves_numpy, dk.moves_numba)
+
+    def define_states(self) -> None:
+        w = self.world
+        self.define_log("displaced_new_rc", (w.R, w.C))  # persons who fled this month, by origin cell
+        self.define_log("returned_rc", (w.R, w.C))  # persons who went home this month
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        lg = self.world.log
+        out.nat["new_displaced"] = lg.displaced_new_rc.sum()
+        out.nat["returned"] = lg.returned_rc.sum()
 
     def step(self, t: int) -> None:
         w, p = self.world, self.p

@@ -9,7 +9,8 @@ Services in a region = (1 - exp(-spend per person / need)) x the state's control
 there (no services where it does not rule).  Ghost soldiers (a share of
 corruption) are paid but do not fight.  An actor pays its fighters from its
 cash; when a month's pay falls short, arrears accumulate (the Sons of Iraq's
-were real in 2010).  Capacity = what an actor can pay = budget / pay.
+were real in 2010).  Capacity = what an actor can pay = budget / pay.  Materiel captured from
+a collapsing army (army step) is added to the taker's cash at the next month's payroll.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..scenario.params import Param
 from .base import Module
+from .record import MonthRecord
 
 
 class Economy(Module):
@@ -33,7 +35,40 @@ class Economy(Module):
         "income_smoothing": Param(value=0.2, range=(0.05, 0.5), source="assumption", note="weight of this month's income in the expected income"),
         "arrears_threshold": Param(value=0.75, range=(0.5, 0.95), source="assumption", note="paid share below which a month counts as unpaid"),
     }
-    STATE = ("services", "cash", "income", "capacity", "paid_frac", "unpaid_months", "rents", "ghost_share")
+    STATE = (
+        "services", "cash", "income", "income_ema", "capacity", "paid_frac", "unpaid_months", "rents", "bloc_funds",
+        "ghost_share",
+    )
+    RESULTS = (
+        ("regional", "services"), ("national", "ghost_share"), ("national", "capacity_{actor}"),
+        ("national", "unpaid_months_{actor}"), ("national", "rents_{bloc}"),
+    )
+
+    def define_states(self) -> None:
+        w = self.world
+        A, B = w.A, w.B
+        self.define("services", 0.5, (w.R,))
+        cash = w.size0 * w.pay * 2.0  # two months of payroll in hand at the start
+        cash[w.is_foreign] = 0.0
+        self.define("cash", cash, (A,))
+        self.define("income", 0.0, (A,))
+        self.define("income_ema", np.nan, (A,))
+        self.define("capacity", w.size0, (A,))
+        self.define("paid_frac", 1.0, (A,))
+        self.define("unpaid_months", 0.0, (A,))
+        self.define("rents", 0.0, (B,))
+        self.define("bloc_funds", 0.0, (B,))
+        self.define("ghost_share", 0.0)
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        w = self.world
+        out.reg["services"] = w.services
+        out.nat["ghost_share"] = w.ghost_share
+        for ai, a in enumerate(w.act.ids):
+            out.nat[f"capacity_{a}"] = w.capacity[ai]
+            out.nat[f"unpaid_months_{a}"] = w.unpaid_months[ai]
+        for bi, b in enumerate(w.bloc.ids):
+            out.nat[f"rents_{b}"] = w.rents[bi]
 
     def step(self, t: int) -> None:
         w = self.world
@@ -100,7 +135,10 @@ class Economy(Module):
         # payroll: state forces also pay their ghosts
         unit = w.pay * np.where(w.is_state, 1.0 / max(1.0 - w.ghost_share, 0.05), 1.0)
         payroll = fighters * unit
-        cash = w.cash + inc
+        cash = w.cash.copy()
+        for a, value in w.captured:  # materiel the army's deserters left to an actor last month
+            cash[a] += value
+        cash = cash + inc
         paid = np.where(payroll > 0, np.minimum(1.0, cash / np.maximum(payroll, 1e-9)), 1.0)
         cash -= paid * payroll
         cap_cash = self.p["reserve_months"] * np.maximum(payroll, inc)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..scenario.params import Param
 from .base import Module
+from .record import MonthRecord
 
 
 class Grievance(Module):
@@ -24,12 +25,20 @@ class Grievance(Module):
         "fear_gain": Param(value=0.02, range=(0.005, 0.06), source="assumption", note="per (killing per 100k) of memory: fear ~0.2 at 2011 levels in Baghdad, ~0.9 at 2006 levels"),
         "security_scale": Param(value=3.0, range=(1.0, 8.0), source="assumption", note="deaths per 100k of memory at which security falls to 1/e"),
     }
-    STATE = ("memory", "fear", "security")
+    STATE = ("memory", "fear", "violence_memory", "security")
+    RESULTS = (("regional", "fear_{community}"),)
 
-    def init(self) -> None:
+    def define_states(self) -> None:
         w = self.world
-        w.violence_memory = np.zeros(w.R)
-        w.security = np.ones(w.R)
+        self.define("memory", 0.0, (w.R, w.C))  # killings of one's own by others, per 100k, decaying
+        self.define("fear", 0.0, (w.R, w.C))
+        self.define("violence_memory", 0.0, (w.R,))  # all deaths per 100k, decaying
+        self.define("security", 1.0, (w.R,))
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        w = self.world
+        for ci, c in enumerate(w.comm.ids):
+            out.reg[f"fear_{c}"] = w.fear[:, ci]
 
     def step(self, t: int) -> None:
         # uses last month's killings (the log is reset after recording)

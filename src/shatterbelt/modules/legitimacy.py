@@ -23,6 +23,7 @@ import numpy as np
 
 from ..scenario.params import Param
 from .base import Module
+from .record import MonthRecord
 
 
 class Legitimacy(Module):
@@ -41,6 +42,11 @@ class Legitimacy(Module):
         "adapt": Param(value=0.5, range=(0.2, 1.0), source="assumption", note="share of the gap to the new level closed each month"),
     }
     STATE = ("L",)
+    RESULTS = (("regional", "legitimacy_{community}"), ("national", "legitimacy_{community}"))
+
+    def define_states(self) -> None:
+        w = self.world
+        self.define("L", 0.5, (w.R, w.C))
 
     def init(self) -> None:
         w = self.world
@@ -71,3 +77,11 @@ class Legitimacy(Module):
 
     def step(self, t: int) -> None:
         self.L_target()
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        w = self.world
+        alive = w.census().alive_rc().astype(np.float64) * w.w
+        popc = alive.sum(0)
+        for ci, c in enumerate(w.comm.ids):
+            out.reg[f"legitimacy_{c}"] = w.L[:, ci]
+            out.nat[f"legitimacy_{c}"] = float((w.L[:, ci] * alive[:, ci]).sum() / max(popc[ci], 1.0))

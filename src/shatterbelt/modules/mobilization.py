@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels import group_rank_select
-from ..population import CIV, FIGHTER, NO_ACTOR
+from ..kernels import group_rank_select, smallest_sorted
+from ..population import CIV, FIGHTER, NO_ACTOR, largest_remainder
 from ..scenario.params import Param
 from ..world import MOTIVES, World
 from . import mobilization_kernels as mk
 from .base import Module
+from .record import MonthRecord
 from .strength import compute_strength
 
 G_, F_, PAY_, L_, IDEO_ = (MOTIVES.index(m) for m in ("grievance", "fear", "pay", "legitimacy", "ideology"))
@@ -56,8 +57,12 @@ class Mobilization(Module):
         "pool_ratio": Param(value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
         "haven_pull": Param(value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
     }
-    STATE = ("present", "risk", "capacity")
-    RESULTS = ("recruits", "leavers")
+    STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a")
+    USES = ("army",)
+    RESULTS = (
+        ("regional", "fighters_{actor}"), ("national", "insurgent_fighters"), ("national", "fighters_{actor}"),
+        ("national", "recruits_{actor}"),
+    )
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
@@ -66,6 +71,86 @@ class Mobilization(Module):
         self.k_best = pick(mk.best_actor_numpy, mk.best_actor_numba)
         self.k_join = pick(mk.join_numpy, mk.join_numba)
         self.k_leave = pick(mk.leave_numpy, mk.leave_numba)
+
+    def define_states(self) -> None:
+        w = self.world
+        A, R = w.A, w.R
+        self.define("present", w.region_w > 0, (A, R), bool)  # where each actor may recruit
+        self.define("risk", 0.0, (A, R))  # perceived risk of fighting for each actor there
+        default_T = self.p.get("threshold", 0.1)
+        self.define("threshold", np.array([a.threshold.value if a.threshold else default_T for a in w.sc.actors]), (A,))
+        self.define_log("recruits_a", (A,))  # persons who joined this month
+        self.define_log("leavers_a", (A,))  # persons who left this month (not deserters of a collapse)
+
+    def init_pre(self) -> None:
+        """Seat each actor's documented starting size: fighting-age civilians of its base where it operates.
+
+        Who among them is a fighter is drawn here (the smallest per-agent uniforms of each cell);
+        :meth:`init` then replaces, region by region, those least motivated by those most
+        motivated, keeping each region's number.
+        """
+        w = self.world
+        ppl = w.people
+        counts = w.cell_n0
+        R, C, A = w.R, w.C, w.A
+        sc = w.sc
+        # target agents per actor x home region x community
+        want = np.zeros((A, R, C), np.int64)
+        fa_share = float(sc.population.fighting_age_share.value)
+        for a in range(A):
+            if not w.has_agents[a]:
+                continue
+            n_a = int(round(w.size0[a] * w.scale))
+            if n_a <= 0:
+                continue
+            if w.is_army[a]:
+                # soldiers come from every region by the army's community mix, in proportion to
+                # each cell's fighting-age population; deployment is drawn afterwards
+                mix = np.zeros(C)
+                for c, s in sc.army.community_mix.items():
+                    mix[w.comm[c]] = s
+                nat = counts.sum(0) / max(counts.sum(), 1)
+                wgt = counts * np.where(nat > 0, mix / np.maximum(nat, 1e-12), 0.0)[None, :]
+                wgt[w.autonomous] = 0.0
+            else:
+                comm_w = w.actor_comm[a] if not w.open_recruit[a] else np.ones(C)
+                wgt = w.region_w[a][:, None] * counts * comm_w[None, :]
+                # normalise within region so the region weights are respected
+                rs = wgt.sum(1, keepdims=True)
+                wgt = np.where(rs > 0, wgt / np.maximum(rs, 1e-12), 0.0) * w.region_w[a][:, None]
+            want[a] = largest_remainder(n_a, wgt.reshape(-1)).reshape(R, C)
+        # never more than 90% of a cell's fighting-age men
+        cap = (counts * fa_share * 0.9).astype(np.int64)
+        tot = want.sum(0)
+        over = tot > cap
+        if over.any():
+            f = np.where(over, cap / np.maximum(tot, 1), 1.0)
+            want = np.floor(want * f[None]).astype(np.int64)
+        key = w.rng.key("init.fighters", 0)
+        for r in range(R):
+            for c in range(C):
+                k = want[:, r, c]
+                if k.sum() == 0:
+                    continue
+                s = w.block_start[r, c]
+                e = s + counts[r, c]
+                blk = np.arange(s, e)
+                elig = blk[ppl.fighting_age[s:e]]
+                # the k.sum() smallest uniforms in (uniform, index) order: a stable argsort's first entries
+                order = elig[smallest_sorted(w.kernels.agent_uniforms(key, elig), int(k.sum()))]
+                pos = 0
+                for a in np.flatnonzero(k):
+                    sel = order[pos : pos + k[a]]
+                    pos += k[a]
+                    ppl.status[sel] = FIGHTER
+                    ppl.actor[sel] = a
+        # deployment of soldiers, allegiance of state forces
+        army = np.flatnonzero((ppl.status == FIGHTER) & (ppl.actor == w.army_i))
+        army_mod = self.dep("army")
+        army_mod.deploy(army, month=-1)
+        state_members = np.flatnonzero((ppl.status == FIGHTER) & w.is_state[np.maximum(ppl.actor, 0)])
+        army_mod.draw_allegiance(state_members, month=-1)
+        w.touched()
 
     def _pulls(self) -> np.ndarray:
         """Presence, risk P[a, r] and the per-region part of the net pull (without the threshold)."""
@@ -131,9 +216,9 @@ class Mobilization(Module):
             ppl.status[inn] = FIGHTER
             ppl.actor[inn] = a
             if a == w.army_i:
-                w.deploy_army(ppl, inn, -1)
+                self.dep("army").deploy(inn, -1)
             if w.is_state[a]:
-                w.draw_allegiance(ppl, inn, -1)
+                self.dep("army").draw_allegiance(inn, -1)
             w.touched()
 
     def step(self, t: int) -> None:
@@ -171,9 +256,9 @@ class Mobilization(Module):
             ppl.actor[rec] = ra.astype(np.int8)
             ppl.timer[rec] = 0
             army_rec = rec[ra == w.army_i]
-            w.deploy_army(ppl, army_rec, t)
+            self.dep("army").deploy(army_rec, t)
             state_rec = rec[w.is_state[ra]]
-            w.draw_allegiance(ppl, state_rec, t)
+            self.dep("army").draw_allegiance(state_rec, t)
         w.log.recruits_a += np.bincount(ra, minlength=w.A) * w.w
         self.eligible = E * w.w
 
@@ -246,3 +331,13 @@ class Mobilization(Module):
             present[a] |= near & base_ok & ~w.autonomous
         present[w.is_foreign] = False
         w.present = present
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        w = self.world
+        fighters = w.census().fighters_ar().astype(np.float64) * w.w
+        for ai, a in enumerate(w.act.ids):
+            # a foreign force has no agents: its troops (regional: strength / quality)
+            out.reg[f"fighters_{a}"] = fighters[ai] if w.has_agents[ai] else w.strength[ai] / max(w.quality[ai], 1e-9)
+            out.nat[f"fighters_{a}"] = fighters[ai].sum() if w.has_agents[ai] else w.foreign_level[ai]
+            out.nat[f"recruits_{a}"] = w.log.recruits_a[ai]
+        out.nat["insurgent_fighters"] = fighters[w.is_insurgency].sum()

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..scenario.params import Param
 from .base import Module
+from .record import MonthRecord
 
 
 class Patrons(Module):
@@ -31,7 +32,28 @@ class Patrons(Module):
         "mu": Param(value=0.05, range=(0.01, 0.2), source="assumption", note="monthly speed at which alignment follows money"),
     }
     STATE = ("patron_budget", "patron_money", "align", "influence")
-    RESULTS = ("patron_influence",)
+    RESULTS = (("national", "influence_{patron}"), ("national", "patron_budget_{patron}"))
+
+    def define_states(self) -> None:
+        w = self.world
+        A, B, P = w.A, w.B, w.P
+        self.define("patron_budget", w.patron_budget0, (P,))
+        self.define("patron_money", 0.0, (P, A + B))  # paid this month to actors (first A) and blocs
+        align = np.zeros((A + B, P))  # alignment of each client with each patron
+        for i, a in enumerate(w.sc.actors):
+            for p, v in a.patrons.items():
+                align[i, w.pat[p]] = v
+        for i, b in enumerate(w.sc.blocs):
+            for p, v in b.patrons.items():
+                align[A + i, w.pat[p]] = v
+        self.define("align", align, (A + B, P))
+        self.define("influence", 0.0, (P,))
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        w = self.world
+        for pi, p in enumerate(w.pat.ids):
+            out.nat[f"influence_{p}"] = w.influence[pi]
+            out.nat[f"patron_budget_{p}"] = w.patron_budget[pi]
 
     def init(self) -> None:
         w = self.world

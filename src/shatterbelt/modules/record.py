@@ -1,117 +1,145 @@
-"""Step 12 - Record: the month's metrics into preallocated panel arrays.
+"""Step 12 - Record: every module's declared metrics for the month, into preallocated panel arrays.
 
-Regional metrics go into a [month, region, metric] array and national ones into
-[month, metric]; both are allocated before the first month (LASER: never append
-per step).  Names are built once from the scenario's communities, actors,
-entities and patrons.
+Each module declares the metrics it records in ``RESULTS`` (``(level, name)``, where a name
+with ``{community}``, ``{actor}``, ``{entity}``, ``{patron}`` or ``{bloc}`` stands for one
+metric per member) and writes their values in its ``record(t, out)``, as Starsim's
+``define_results``.  The recorder collects the declarations, lays the metrics out in the
+panel's documented order (:data:`REGIONAL_ORDER`, :data:`NATIONAL_ORDER`; a declaration
+missing from the order, or an order entry no module declares, is an error), allocates a
+[month, region, metric] array and a [month, metric] array before the first month (LASER:
+never append per step), and calls every module's ``record`` after the month's last step.
+It also records the people's own counts (population, displaced, deaths, detained), which
+belong to the world.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..population import DETAINED
+from ..world import World
 from .base import Module
+
+#: the panel's regional metrics, in order (families expand in index order)
+REGIONAL_ORDER = (
+    "population", "displaced", "civilian_deaths", "battle_deaths", "attacks", "army_cohesion", "army_collapsed",
+    "services", "foreign_troops", "dominant_share", "politicization", "legitimacy_{community}", "fear_{community}",
+    "population_{community}", "fighters_{actor}", "control_{entity}",
+)
+#: the panel's national metrics, in order
+NATIONAL_ORDER = (
+    "population", "deaths_cumulative", "civilian_deaths", "battle_deaths", "displaced", "new_displaced",
+    "returned", "detained", "microstates", "vacuum", "vacuum_months", "revenue", "ghost_share",
+    "army_cohesion", "insurgent_fighters", "attacks", "legitimacy_{community}", "representation_{community}",
+    "fighters_{actor}", "capacity_{actor}", "recruits_{actor}", "unpaid_months_{actor}", "detentions_{actor}",
+    "influence_{patron}", "patron_budget_{patron}", "rents_{bloc}",
+)
+_FAMILIES = ("community", "actor", "entity", "patron", "bloc")
+
+
+def _members(w: World, fam: str) -> list[str]:
+    return {"community": w.comm.ids, "actor": w.act.ids, "entity": w.entities.ids, "patron": w.pat.ids,
+            "bloc": w.bloc.ids}[fam]
+
+
+def _family(name: str) -> str | None:
+    for fam in _FAMILIES:
+        if "{" + fam + "}" in name:
+            return fam
+    return None
+
+
+class _Level:
+    """Writes one level's metrics for one month: ``out[name] = value`` (a family takes one value per member)."""
+
+    def __init__(self, row: np.ndarray, pos: dict[str, int], regional: bool) -> None:
+        self.row, self.pos, self.regional = row, pos, regional
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        i = self.pos[name]
+        if self.regional:
+            self.row[:, i] = value
+        else:
+            self.row[i] = value
+
+    def column(self, name: str) -> int:
+        return self.pos[name]
+
+
+class MonthRecord:
+    """The month's panel rows: ``reg[name] = values by region``, ``nat[name] = value``."""
+
+    def __init__(self, rec: Record, t: int) -> None:
+        self.t = t
+        self.reg = _Level(rec.reg[t], rec.ri, True)
+        self.nat = _Level(rec.nat[t], rec.ni, False)
 
 
 class Record(Module):
     name = "record"
     title = "Record metrics"
+    STATE = ("record",)
+    RESULTS = (
+        ("regional", "population"), ("regional", "displaced"), ("regional", "population_{community}"),
+        ("national", "population"), ("national", "deaths_cumulative"), ("national", "displaced"),
+        ("national", "detained"),
+    )
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.sources: list[Module] = [self]
+
+    def define_states(self) -> None:
+        self.define("record", self)
+
+    def attach(self, modules: list[Module]) -> None:
+        """The modules whose declared metrics are recorded (every module of the run)."""
+        self.sources = list(modules)
 
     def init(self) -> None:
         w = self.world
-        comm, acts, ents, pats = w.comm.ids, w.act.ids, w.entities.ids, w.pat.ids
-        self.reg_names = (
-            ["population", "displaced", "civilian_deaths", "battle_deaths", "attacks", "army_cohesion", "army_collapsed",
-             "services", "foreign_troops", "dominant_share", "politicization"]
-            + [f"legitimacy_{c}" for c in comm]
-            + [f"fear_{c}" for c in comm]
-            + [f"population_{c}" for c in comm]
-            + [f"fighters_{a}" for a in acts]
-            + [f"control_{e}" for e in ents]
-        )
-        self.nat_names = (
-            ["population", "deaths_cumulative", "civilian_deaths", "battle_deaths", "displaced", "new_displaced",
-             "returned", "detained", "microstates", "vacuum", "vacuum_months", "revenue", "ghost_share",
-             "army_cohesion", "insurgent_fighters", "attacks"]
-            + [f"legitimacy_{c}" for c in comm]
-            + [f"representation_{c}" for c in comm]
-            + [f"fighters_{a}" for a in acts]
-            + [f"capacity_{a}" for a in acts]
-            + [f"recruits_{a}" for a in acts]
-            + [f"unpaid_months_{a}" for a in acts]
-            + [f"detentions_{a}" for a in acts]
-            + [f"influence_{p}" for p in pats]
-            + [f"patron_budget_{p}" for p in pats]
-            + [f"rents_{b}" for b in w.bloc.ids]
-        )
+        declared: dict[str, set[str]] = {"regional": set(), "national": set()}
+        for m in self.sources:
+            for level, name in m.RESULTS:
+                if name in declared[level]:
+                    raise ValueError(f"record: {level} metric '{name}' is declared twice")
+                declared[level].add(name)
+        names: dict[str, list[str]] = {}
+        for level, order in (("regional", REGIONAL_ORDER), ("national", NATIONAL_ORDER)):
+            missing = declared[level] - set(order)
+            if missing:
+                raise ValueError(f"record: {level} metric '{sorted(missing)[0]}' has no place in the panel order")
+            names[level] = []
+            for name in order:
+                if name not in declared[level]:
+                    raise ValueError(f"record: no module declares the {level} metric '{name}'")
+                fam = _family(name)
+                names[level] += [name] if fam is None else [name.replace("{" + fam + "}", x) for x in _members(w, fam)]
+        self.reg_names = names["regional"]
+        self.nat_names = names["national"]
         self.reg = np.full((w.T, w.R, len(self.reg_names)), np.nan)
         self.nat = np.full((w.T, len(self.nat_names)), np.nan)
         self.ri = {n: i for i, n in enumerate(self.reg_names)}
         self.ni = {n: i for i, n in enumerate(self.nat_names)}
-        w.record = self
 
     def step(self, t: int) -> None:
+        out = MonthRecord(self, t)
+        for m in self.sources:
+            m.record(t, out)
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        """The people's own counts (the census)."""
         w = self.world
         cen = w.census()
-        lg = w.log
         W = w.w
         alive = cen.alive_rc().astype(np.float64) * W
-        pop_r = alive.sum(1)
-        fighters = cen.fighters_ar().astype(np.float64) * W
-        reg = self.reg[t]
-        ri = self.ri
-        reg[:, ri["population"]] = pop_r
-        reg[:, ri["displaced"]] = cen.displaced_rc().sum(1) * W
-        reg[:, ri["civilian_deaths"]] = lg.civ_deaths_rc.sum(1)
-        reg[:, ri["battle_deaths"]] = lg.battle_deaths_r
-        reg[:, ri["attacks"]] = lg.attacks_ar.sum(0)
-        reg[:, ri["army_cohesion"]] = np.where(fighters[w.army_i] > 0, w.cohesion, np.nan)
-        reg[:, ri["army_collapsed"]] = w.collapsed
-        reg[:, ri["services"]] = w.services
-        reg[:, ri["foreign_troops"]] = w.foreign_r
-        reg[:, ri["dominant_share"]] = w.control[w.dominant, np.arange(w.R)]
-        reg[:, ri["politicization"]] = getattr(w, "politicization", np.zeros(w.R))
+        out.reg["population"] = alive.sum(1)
+        out.reg["displaced"] = cen.displaced_rc().sum(1) * W
         for ci, c in enumerate(w.comm.ids):
-            reg[:, ri[f"legitimacy_{c}"]] = w.L[:, ci]
-            reg[:, ri[f"fear_{c}"]] = w.fear[:, ci]
-            reg[:, ri[f"population_{c}"]] = alive[:, ci]
-        for ai, a in enumerate(w.act.ids):
-            reg[:, ri[f"fighters_{a}"]] = fighters[ai] if w.has_agents[ai] else w.strength[ai] / max(w.quality[ai], 1e-9)
-        for ei, e in enumerate(w.entities.ids):
-            reg[:, ri[f"control_{e}"]] = w.control[ei]
-
-        nat = self.nat[t]
-        ni = self.ni
-        nat[ni["population"]] = cen.alive() * W
-        nat[ni["deaths_cumulative"]] = cen.dead() * W
-        nat[ni["civilian_deaths"]] = lg.civ_deaths_rc.sum()
-        nat[ni["battle_deaths"]] = lg.battle_deaths_r.sum()
-        nat[ni["displaced"]] = cen.displaced_rc().sum() * W
-        nat[ni["new_displaced"]] = lg.displaced_new_rc.sum()
-        nat[ni["returned"]] = lg.returned_rc.sum()
-        nat[ni["detained"]] = cen.t[DETAINED].sum() * W
-        nat[ni["microstates"]] = w.microstates
-        nat[ni["vacuum"]] = float(w.gov.caretaker)
-        nat[ni["vacuum_months"]] = w.vacuum_months
-        nat[ni["revenue"]] = w.revenue
-        nat[ni["ghost_share"]] = w.ghost_share
-        army = fighters[w.army_i]
-        nat[ni["army_cohesion"]] = float((w.cohesion * army).sum() / army.sum()) if army.sum() > 0 else np.nan
-        nat[ni["insurgent_fighters"]] = fighters[w.is_insurgency].sum()
-        nat[ni["attacks"]] = lg.attacks_ar.sum()
-        popc = alive.sum(0)
-        for ci, c in enumerate(w.comm.ids):
-            nat[ni[f"legitimacy_{c}"]] = float((w.L[:, ci] * alive[:, ci]).sum() / max(popc[ci], 1.0))
-            nat[ni[f"representation_{c}"]] = w.representation[ci]
-        for ai, a in enumerate(w.act.ids):
-            nat[ni[f"fighters_{a}"]] = fighters[ai].sum() if w.has_agents[ai] else w.foreign_level[ai]
-            nat[ni[f"capacity_{a}"]] = w.capacity[ai]
-            nat[ni[f"recruits_{a}"]] = lg.recruits_a[ai]
-            nat[ni[f"unpaid_months_{a}"]] = w.unpaid_months[ai]
-            nat[ni[f"detentions_{a}"]] = lg.detentions_a[ai]
-        for pi, p in enumerate(w.pat.ids):
-            nat[ni[f"influence_{p}"]] = w.influence[pi]
-            nat[ni[f"patron_budget_{p}"]] = w.patron_budget[pi]
-        for bi, b in enumerate(w.bloc.ids):
-            nat[ni[f"rents_{b}"]] = w.rents[bi]
+            out.reg[f"population_{c}"] = alive[:, ci]
+        out.nat["population"] = cen.alive() * W
+        out.nat["deaths_cumulative"] = cen.dead() * W
+        out.nat["displaced"] = cen.displaced_rc().sum() * W
+        out.nat["detained"] = cen.t[DETAINED].sum() * W

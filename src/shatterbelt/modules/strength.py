@@ -3,6 +3,10 @@
 strength = fighters (persons) x quality x local multipliers: the army's local
 cohesion and its ghost-soldier share, the insurgency's safe-haven boost next to a
 neighbouring war; a foreign force's strength is its troops deployed there.
+
+These are pure functions of the current state: mobilization, violence, the army and control
+each compute strength when they need it; control publishes the month's final strength
+(``world.strength``) and foreign deployment (``world.foreign_r``) for the modules after it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ def foreign_deployment(world: World) -> np.ndarray:
 
 
 def compute_strength(world: World) -> np.ndarray:
-    """Recompute ``world.strength`` (actor x region, quality-weighted persons) and return it."""
+    """Strength now, by actor x region (quality-weighted persons)."""
     cen = world.census()
     f = cen.fighters_ar().astype(np.float64) * world.w
     s = f * world.quality[:, None]
@@ -33,6 +37,4 @@ def compute_strength(world: World) -> np.ndarray:
         boost = 1.0 + haven * world.regional_war * np.where(world.border, 1.0, 0.5)
         s[world.is_insurgency] *= boost[None, :]
     s += foreign_deployment(world) * world.quality[:, None]
-    world.strength = s
-    world.foreign_r = foreign_deployment(world).sum(0)
     return s

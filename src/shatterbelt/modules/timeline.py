@@ -1,6 +1,7 @@
 """Step 1 - Timeline: exogenous events (foreign troop levels, revenue, a neighbouring war, elections, pay).
 
-Troop levels are averaged over the days of each month, so a withdrawal on the
+Shocks (``shock`` events) set a module's parameter from a date on: the timeline is the
+only writer of parameters during a run.  Troop levels are averaged over the days of each month, so a withdrawal on the
 18th counts for 17/31 of December.  Events dated before the start set the
 initial state (e.g. 88,000 US troops on 4 June 2010).
 """
@@ -14,12 +15,26 @@ import numpy as np
 
 from ..scenario.schema import Election, ForeignTroops, GovernmentFormed, PayChange, RegionalWar, Shock
 from .base import Module
+from .record import MonthRecord
 
 
 class Timeline(Module):
     name = "timeline"
     title = "Timeline: exogenous events"
-    STATE = ("foreign_level", "regional_war", "border", "pay_reliability", "election_due", "revenue")
+    STATE = (
+        "foreign_level", "regional_war", "border", "pay_reliability", "election_due", "revenue", "scripted_government"
+    )
+    RESULTS = (("national", "revenue"),)
+
+    def define_states(self) -> None:
+        w = self.world
+        self.define("foreign_level", np.where(w.is_foreign, w.size0, 0.0), (w.A,))
+        self.define("regional_war", 0.0)
+        self.define("border", False, (w.R,), bool)
+        self.define("pay_reliability", w.pay_reliability0, (w.A,))
+        self.define("election_due", False)
+        self.define("revenue", 0.0)
+        self.define("scripted_government", {})  # month -> the government the timeline imposes then
 
     def init(self) -> None:
         w = self.world
@@ -52,12 +67,12 @@ class Timeline(Module):
                 if pm <= m:
                     v = pv
             self.revenue[t] = v
-        self.scripted_government: dict[int, GovernmentFormed] = {}
+        scripted: dict[int, GovernmentFormed] = w.scripted_government
         start = w.month_date(0)
         for e in evs:
             if isinstance(e, GovernmentFormed):
                 key = (e.date.year - start.year) * 12 + e.date.month - start.month
-                self.scripted_government[max(key, 0)] = e
+                scripted[max(key, 0)] = e
 
     def _month_of(self, d: dt.date) -> int:
         s = self.world.month_date(0)
@@ -86,3 +101,6 @@ class Timeline(Module):
                 if mod not in w.params or key not in w.params[mod]:
                     raise ValueError(f"timeline shock target '{e.target}' is not a parameter")
                 w.params[mod][key] = e.value
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        out.nat["revenue"] = self.world.revenue

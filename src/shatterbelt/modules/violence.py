@@ -40,7 +40,8 @@ from ..scenario.schema import ActorKind
 from ..world import KIND_CODES, World
 from . import violence_kernels as vk
 from .base import Module
-from .strength import compute_strength
+from .record import MonthRecord
+from .strength import compute_strength, foreign_deployment
 
 # event type codes
 BATTLE, EXPLOSION, VAC, ARREST = 0, 1, 2, 3
@@ -104,18 +105,38 @@ class Violence(Module):
         "haven_quality": Param(value=0.5, range=(0.0, 1.5), source="assumption", note="insurgent strength boost from a war next door"),
         "haven_detention": Param(value=0.5, range=(0.0, 0.9), source="assumption", note="cut in detention risk for insurgents with a haven next door"),
     }
-    STATE = ("events",)
-    RESULTS = ("events", "civilian_deaths", "battle_deaths", "detentions")
+    STATE = (
+        "events", "rounding_var", "civ_deaths_rc", "civ_deaths_by_other_rc", "fighter_deaths_ar", "battle_deaths_r",
+        "army_losses_r", "applied_deaths", "detentions_a", "releases_a", "attacks_ar",
+    )
+    RESULTS = (
+        ("regional", "civilian_deaths"), ("regional", "battle_deaths"), ("regional", "attacks"),
+        ("national", "civilian_deaths"), ("national", "battle_deaths"), ("national", "attacks"),
+        ("national", "detentions_{actor}"),
+    )
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
         self.k_civilians = world.kernels.pick(vk.select_civilians_numpy, vk.select_civilians_numba)
         self.k_detain = world.kernels.pick(vk.detain_numpy, vk.detain_numba)
 
+    def define_states(self) -> None:
+        w = self.world
+        R, C, A = w.R, w.C, w.A
+        self.events = self.define("events", EventBuffer())
+        self.define("rounding_var", 0.0)  # variance (persons squared) of rounding deaths to agents
+        self.define_log("civ_deaths_rc", (R, C))  # civilians killed by region x community: events' fatalities (persons)
+        self.define_log("civ_deaths_by_other_rc", (R, C))  # ... of them killed by actors not of their community
+        self.define_log("fighter_deaths_ar", (A, R))  # fighters killed by actor x region (persons)
+        self.define_log("battle_deaths_r", (R,))  # fighters killed in events between armed actors (persons)
+        self.define_log("army_losses_r", (R,))
+        self.define_log("applied_deaths", (2,))  # [civilians, fighters] agents marked dead x weight (persons)
+        self.define_log("detentions_a", (A,))
+        self.define_log("releases_a", (A,))
+        self.define_log("attacks_ar", (A, R))
+
     def init(self) -> None:
         w = self.world
-        self.events = EventBuffer()
-        w.events = self.events
         self.rate = np.array([self.p[_RATE_KEY[ActorKind(list(KIND_CODES)[k])]] for k in w.kind]) * w.tempo
 
     def step(self, t: int) -> None:
@@ -125,7 +146,7 @@ class Violence(Module):
         cen = w.census()
         civ = cen.civ_rc().astype(np.float64) * w.w  # R x C persons
         pop_r = cen.alive_rc().sum(1).astype(np.float64) * w.w
-        foreign_100k = w.foreign_r / np.maximum(pop_r, 1.0) * 1e5
+        foreign_100k = foreign_deployment(w).sum(0) / np.maximum(pop_r, 1.0) * 1e5
         supp = np.where(w.outlaw[:, None], 1.0 / (1.0 + p["foreign_suppression"] * foreign_100k[None, :]), 1.0)
         lam = self.rate[:, None] * (S / 1000.0) ** p["theta"] * supp  # A x R
         lam[S <= 0] = 0.0
@@ -323,6 +344,18 @@ class Violence(Module):
             sub=np.full(ai.size, SUB_ARREST), actor1=by, actor2=ai, region=ri, fatalities=np.zeros(ai.size, np.int64),
             civ=np.zeros(ai.size, bool),
         )
+
+    def record(self, t: int, out: MonthRecord) -> None:
+        w = self.world
+        lg = w.log
+        out.reg["civilian_deaths"] = lg.civ_deaths_rc.sum(1)
+        out.reg["battle_deaths"] = lg.battle_deaths_r
+        out.reg["attacks"] = lg.attacks_ar.sum(0)
+        out.nat["civilian_deaths"] = lg.civ_deaths_rc.sum()
+        out.nat["battle_deaths"] = lg.battle_deaths_r.sum()
+        out.nat["attacks"] = lg.attacks_ar.sum()
+        for ai, a in enumerate(w.act.ids):
+            out.nat[f"detentions_{a}"] = lg.detentions_a[ai]
 
 
 def _rescale(x: np.ndarray, key: tuple[np.ndarray, np.ndarray], short: np.ndarray, applied: np.ndarray) -> np.ndarray:
