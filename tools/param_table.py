@@ -9,7 +9,7 @@ from the ones the model uses.
 from __future__ import annotations
 
 from shatterbelt.modules import MODULE_PARAMS
-from shatterbelt.scenario.loader import load_scenario
+from shatterbelt.resolve import load_scenario
 from shatterbelt.scenario.provenance import collect_params
 
 
