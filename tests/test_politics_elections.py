@@ -22,8 +22,8 @@ from shatterbelt.politics.elections import (
     compare_governorates,
     documented_votes,
     elect_from_votes,
+    hare_niemeyer,
     highest_averages,
-    largest_remainder,
     list_seats_to_blocs,
 )
 
@@ -33,8 +33,8 @@ def cfg():
     return load_politics("iraq-2010")
 
 
-def test_largest_remainder_and_divisors() -> None:
-    assert largest_remainder(np.array([47.0, 16, 15.8, 12, 6.1, 3.1]), 10).tolist() == [5, 2, 1, 1, 1, 0]
+def test_hare_niemeyer_and_divisors() -> None:
+    assert hare_niemeyer(np.array([47.0, 16, 15.8, 12, 6.1, 3.1]), 10).tolist() == [5, 2, 1, 1, 1, 0]
     # D'Hondt vs Sainte-Laguë on a textbook case (votes 100k/80k/30k/20k, 8 seats)
     v = np.array([100_000.0, 80_000, 30_000, 20_000])
     assert highest_averages(v, 8, 1.0, 1.0, 1.0).tolist() == [4, 3, 1, 0]

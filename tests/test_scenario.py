@@ -9,10 +9,12 @@ import pytest
 import yaml
 
 from shatterbelt.errors import ScenarioError
-from shatterbelt.resolve import load_raw, load_scenario
+from shatterbelt.resolve import load_raw, load_scenario, politics_for
 from shatterbelt.scenario.loader import builtin_scenarios, describe_builtins, dump_scenario, scenario_hash
 from shatterbelt.scenario.params import PROVENANCE_KINDS, Param
+from shatterbelt.scenario.politics_schema import PoliticsConfig
 from shatterbelt.scenario.provenance import collect_params, uncertain_params
+from shatterbelt.sim import Simulation
 
 
 def _write(tmp_path: Path, raw: dict) -> str:
@@ -181,3 +183,80 @@ def test_param_type():
     assert Param(value=1, source="seed claim").provenance_kind == "seed claim"
     assert Param(value=1, source="COSIT 2010").provenance_kind == "source"
     assert set(PROVENANCE_KINDS) == {"seed claim", "calibrated (<=2012)", "assumption"}
+
+
+# ----------------------------------------------------------------------------- politics in the scenario
+TINY_POLITICS = str(Path(__file__).parent / "data" / "tiny-politics.yaml")
+
+
+def test_politics_of_another_country_is_typed_and_runs():
+    sc = load_scenario(TINY_POLITICS)
+    assert isinstance(sc.politics, PoliticsConfig)
+    assert sc.politics.communities() == ["a", "b"]
+    assert sc.politics.bloc_ids() == ["pa", "pb"] and [p.id for p in sc.politics.patrons] == ["east", "west"]
+    # defaults_from brought the rules calibrated elsewhere in
+    assert sc.politics.formation.delay_cost == load_scenario("iraq-2010").politics.formation.delay_cost
+    res = Simulation(sc, scale=1.0, seed=3, until="2011-03").run()
+    assert res.summary["population_start"] == res.summary["population_end"] + res.summary["deaths_total"]
+    # the resolved scenario reads back to the same scenario
+    assert dump_scenario(load_scenario(sc)) == dump_scenario(sc)
+
+
+def test_politics_must_speak_of_the_scenarios_communities_blocs_and_patrons(tmp_path):
+    raw = yaml.safe_load(Path(TINY_POLITICS).read_text())
+    for edit, expected in (
+        (lambda r: r["politics"]["community_shares"].update(c={"value": 0.0, "source": "x"}),
+         "politics.community_shares: communities a, b, c are not the scenario's (a, b)"),
+        (lambda r: r["politics"]["patrons"][0].update(id="north"), "politics.patrons[0].id: unknown patron 'north'"),
+        (lambda r: r["politics"]["blocs"][1].update(sect="c"), "politics.blocs[1].sect: unknown sect tag 'c'"),
+    ):
+        bad = copy.deepcopy(raw)
+        edit(bad)
+        msg = _error(tmp_path, bad)
+        assert msg.startswith(f"scenario '{tmp_path / 's.yaml'}': {expected}"), msg
+
+
+def test_set_on_a_politics_parameter_records_its_origin():
+    sc = load_scenario("iraq-2010", ["politics.formation.delay_cost=0.02", "politics.apportionment.method=gamson"])
+    p = sc.politics.formation.delay_cost
+    assert p.value == 0.02 and p.source.endswith("; overridden by --set to 0.02")
+    assert sc.politics.apportionment.method == "gamson"
+    assert "overridden by --set to 0.02" in dump_scenario(sc)
+
+
+@pytest.mark.parametrize(
+    ("override", "reason"),
+    [
+        ("economy.nope=1", "no field 'nope'"),
+        ("politics.formation.nope=1", "no field 'nope'"),
+        ("regions.R1.shares.c=0.1", "no field 'c'"),
+        ("politics.community_shares.c=0.1", "no field 'c'"),
+        ("actors.ghosts.size=1", "no item with id 'ghosts'"),
+        ("politics.blocs.ghosts.seats=1", "no item with id 'ghosts'"),
+    ],
+)
+def test_overrides_never_create_a_key_in_scenario_or_politics(override, reason):
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(TINY_POLITICS, [override])
+    assert str(exc.value) == f"--set {override.partition('=')[0]}: {reason}"
+
+
+def test_overrides_may_set_a_declared_field_left_to_its_default():
+    sc = load_scenario(TINY_POLITICS, ["politics.blocs.pa.exposure=0.5", "actors.mil.tempo=2"])
+    assert sc.politics.bloc("pa").exposure.source == "set by --set to 0.5"
+    assert sc.actor("mil").tempo.value == 2.0
+
+
+def test_variants_set_politics_parameters(tmp_path):
+    var = tmp_path / "patient.yaml"
+    var.write_text(yaml.safe_dump({"variant": "patient", "description": "slower bargaining",
+                                   "set": {"politics.formation.delay_cost": 0.005}}))
+    sc = load_scenario(f"{TINY_POLITICS}+{var}")
+    assert sc.name == "tiny-politics+patient"
+    p = sc.politics.formation.delay_cost
+    assert p.value == 0.005 and p.source.endswith(f"; overridden by variant {var} to 0.005")
+    tech = load_scenario("iraq-2010+technocratic")
+    assert tech.politics.apportionment.method == "technocratic"
+    # the same path on the politics commands' side
+    assert politics_for(f"{TINY_POLITICS}+{var}").formation.delay_cost == p
+    assert politics_for("iraq-2010+technocratic", ["formation.delay_cost=0.02"]).formation.delay_cost.value == 0.02

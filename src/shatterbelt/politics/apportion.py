@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..scenario.politics_schema import APPORTION_METHODS, NONPARTISAN, PoliticsConfig
-from .elections import largest_remainder
+from .elections import hare_niemeyer
 
 
 def apportion(
@@ -81,7 +81,7 @@ def apportion(
 def portfolio_counts(shares: Mapping[str, float], n_portfolios: int) -> dict[str, int]:
     """Whole ministries from shares (largest remainder; ties to the earlier bloc)."""
     keys = list(shares)
-    counts = largest_remainder(np.array([shares[k] for k in keys], dtype=float), int(n_portfolios))
+    counts = hare_niemeyer(np.array([shares[k] for k in keys], dtype=float), int(n_portfolios))
     return {k: int(c) for k, c in zip(keys, counts, strict=True)}
 
 

@@ -42,8 +42,9 @@ Turnout = Mapping[str, Mapping[str, float]]
 # --------------------------------------------------------------------------- rules on one district
 
 
-def largest_remainder(weights: np.ndarray, seats: int) -> np.ndarray:
-    """Hare-Niemeyer: whole quotas, then the largest remainders (ties to the earlier entry)."""
+def hare_niemeyer(weights: np.ndarray, seats: int) -> np.ndarray:
+    """Hare-Niemeyer seats for ``weights`` (the ``largest_remainder`` rule): whole quotas, then the
+    largest remainders (ties to the earlier entry)."""
     w = np.asarray(weights, dtype=float)
     out = np.zeros(len(w), dtype=np.int64)
     tot = w.sum()
@@ -90,7 +91,7 @@ def allocate_district(
             if not win.any():
                 win = v > 0
             extra = np.zeros(len(v), dtype=np.int64)
-            extra[win] = largest_remainder(v[win], left)
+            extra[win] = hare_niemeyer(v[win], left)
             s = s + extra
         return s
     if rule == "largest_remainder":
@@ -104,7 +105,7 @@ def allocate_district(
             order = np.argsort(-rem, kind="stable")
             s[order[:left]] += 1
             return s
-        return largest_remainder(v, seats)
+        return hare_niemeyer(v, seats)
     if rule == "sainte_lague":
         return highest_averages(v, seats, first_divisor, 2.0, 1.0)
     if rule == "dhondt":
@@ -173,7 +174,7 @@ def allocate_seats(
         national += v
         s = allocate_district(v, int(m), rule, first_divisor=first_divisor, unlisted_vote_share=unlisted_vote_share)
         by_gov[gov] = {k: int(x) for k, x in zip(lists, s, strict=True)}
-    comp = largest_remainder(national, int(compensatory_seats))
+    comp = hare_niemeyer(national, int(compensatory_seats))
     compensatory = {k: int(x) for k, x in zip(lists, comp, strict=True)}
     quota = {k: int(v) for k, v in (quota_seats or {}).items()}
     total: dict[str, int] = {}
@@ -219,7 +220,7 @@ def magnitudes(cfg: PoliticsConfig, system: ElectoralSystem) -> dict[str, int]:
     if target == sum(base.values()):
         return base
     govs = list(base)
-    new = largest_remainder(np.array([base[g] for g in govs], dtype=float), target)
+    new = hare_niemeyer(np.array([base[g] for g in govs], dtype=float), target)
     return {g: int(x) for g, x in zip(govs, new, strict=True)}
 
 
@@ -229,7 +230,7 @@ def quota_allocation(cfg: PoliticsConfig, system: ElectoralSystem) -> dict[str, 
     n = int(round(system.minority_seats.value))
     if not ql:
         return {}
-    s = largest_remainder(np.ones(len(ql)), n)
+    s = hare_niemeyer(np.ones(len(ql)), n)
     return {k: int(x) for k, x in zip(ql, s, strict=True)}
 
 
@@ -274,7 +275,7 @@ def list_seats_to_blocs(cfg: PoliticsConfig, list_seats: Mapping[str, int]) -> d
         if not members:
             continue
         w = np.array([b.list_share.value if b.list_share is not None else 1.0 for b in members])
-        for b, s in zip(members, largest_remainder(w, int(n)), strict=True):
+        for b, s in zip(members, hare_niemeyer(w, int(n)), strict=True):
             out[b.id] = out.get(b.id, 0) + int(s)
     for b in cfg.blocs:
         out.setdefault(b.id, 0)
