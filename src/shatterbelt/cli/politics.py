@@ -19,16 +19,17 @@ import typer
 
 from ..errors import UsageError
 from ..politics.apportion import group_portfolios
-from ..politics.config import RULES, ElectoralSystem, PoliticsConfig, load_politics_with_overrides
 from ..politics.elections import compare_governorates, documented_votes, elect_from_votes
 from ..politics.formation import run_formations, summarize
+from ..resolve import politics_for
+from ..scenario.politics_schema import RULES, ElectoralSystem, PoliticsConfig
 from .common import Json, SetOpt, check_runs, check_seed, emit_json
 
 app = typer.Typer()
 
 
 def _load(scenario: str, sets: list[str] | None) -> PoliticsConfig:
-    return load_politics_with_overrides(scenario, sets or [])
+    return politics_for(scenario, sets or [])
 
 
 def _system(cfg: PoliticsConfig, rule: str | None, first_divisor: float | None) -> ElectoralSystem:
