@@ -196,7 +196,8 @@ def test_report_in_headless_chromium_offline(run_dir: Path) -> None:
             assert before != after == "2010-07"
             page.click("button[data-layer='2']")
             shown = page.evaluate("""() => Array.from(document.querySelectorAll('[data-legend]'))
-                .filter(g => g.style.display !== 'none').map(g => g.getAttribute('data-legend'))""")
+                .filter(g => getComputedStyle(g).display !== 'none' && g.getBBox().height > 0)
+                .map(g => g.getAttribute('data-legend'))""")
             assert shown == ["2"]
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             shot = ARTIFACTS / "report-run.png"

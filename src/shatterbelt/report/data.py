@@ -113,7 +113,7 @@ class ReportData:
         return self.actor_names.get(a, a.replace("_", " "))
 
     def entity(self, e: str) -> str:
-        return "the state" if e == "state" else self.entity_names.get(e, e)
+        return "the state" if e == "state" else self.entity_names.get(e, self.actor_names.get(e, e))
 
     def community(self, c: str) -> str:
         return self.community_names.get(c, c.capitalize())

@@ -61,7 +61,7 @@ JS = """
       var ti=paths[r].querySelector('title'); if(ti) ti.textContent=D.names[r]+': '+L.text[t][r];
     }
     svg.querySelectorAll('[data-legend]').forEach(function(g){
-      g.style.display=(+g.getAttribute('data-legend')===layer)?'':'none';});
+      g.style.display=(+g.getAttribute('data-legend')===layer)?'inline':'none';});
     cap.textContent=L.title+', '+D.months[t]; label.textContent=D.months[t]; slider.value=t;
     svg.setAttribute('data-month', D.months[t]);
     document.querySelectorAll('[data-layer]').forEach(function(b){

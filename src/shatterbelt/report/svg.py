@@ -439,10 +439,12 @@ def render_map(fig: Figure, month: int | None = None, layer: int = 0, interactiv
             continue
         vis = "" if k == layer else ' display="none"'
         lx, ly = d["legend_x"], d["legend_y"]
-        g = [f'<g data-legend="{k}"{vis} transform="translate({lx},{ly})">',
-             f'<text x="0" y="0" font-size="12" font-weight="bold" fill="{INK}">{esc(L["legend_title"])}</text>']
+        g = [f'<g data-legend="{k}"{vis} transform="translate({lx},{ly})">']
+        title = wrap(L["legend_title"], 32)
+        for j, line in enumerate(title):
+            g.append(f'<text x="0" y="{15 * j}" font-size="12" font-weight="bold" fill="{INK}">{esc(line)}</text>')
         for i, item in enumerate(L["legend"]):
-            y = 10 + 19 * i
+            y = 10 + 15 * (len(title) - 1) + 19 * i
             g.append(f'<rect x="0" y="{y}" width="22" height="14" fill="{item["color"]}" stroke="#999" stroke-width="0.5"/>'
                      f'<text x="30" y="{y + 11}" font-size="11" fill="{INK}">{esc(item["label"])}</text>')
         g.append("</g>")
