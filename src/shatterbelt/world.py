@@ -56,20 +56,6 @@ class Index:
 
 
 @dataclass
-class Government:
-    """Who governs: the premiership, the coalition and how the state is apportioned among entities."""
-
-    pm_bloc: int
-    pm_candidate: str | None
-    coalition: np.ndarray  # bool [B]
-    portfolio: np.ndarray  # float [B], sums to 1 over the coalition
-    command: np.ndarray  # float [B], army command apportionment
-    caretaker: bool
-    formed_month: int | None = None
-    term: int = 0
-
-
-@dataclass
 class Census:
     """Counts in agents, indexed [status, actor+1, region, community, fighting_age, displaced]."""
 
@@ -597,6 +583,6 @@ class World:
 
 
 __all__ = [
-    "CIV", "DEAD", "DETAINED", "FIGHTER", "NO_ACTOR", "Census", "Government", "Index", "MonthLog", "OwnershipError",
+    "CIV", "DEAD", "DETAINED", "FIGHTER", "NO_ACTOR", "Census", "Index", "MonthLog", "OwnershipError",
     "StateField", "World",
 ]

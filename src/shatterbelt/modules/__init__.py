@@ -1,4 +1,4 @@
-"""The mechanisms, one module each, in the order of the process overview (SYSTEM.md section 3)."""
+"""The mechanisms, one module each, in the order of the process overview (``Simulation.describe()``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .grievance import Grievance
 from .legitimacy import Legitimacy
 from .mobilization import Mobilization
 from .patrons import Patrons
-from .politics import ScriptedPolitics
+from .politics import EndogenousPolitics, ScriptedPolitics
 from .record import Record
 from .timeline import Timeline
 from .violence import Violence
@@ -39,14 +39,8 @@ MODULE_PARAMS: dict[str, dict[str, Param]] = {m.name: dict(m.PARAMS) for m in PR
 
 
 def politics_module_for(scenario: Any) -> type[Module]:
-    """The politics step to use: the endogenous layer when the scenario configures it, else the script."""
-    if getattr(scenario, "politics", None):
-        try:
-            from ..politics.engine import EndogenousPolitics  # type: ignore[import-not-found]
-        except ImportError:
-            return ScriptedPolitics
-        return EndogenousPolitics
-    return ScriptedPolitics
+    """The politics step to use: the endogenous layer when the scenario has a politics section, else the script."""
+    return EndogenousPolitics if getattr(scenario, "politics", None) else ScriptedPolitics
 
 
-__all__ = ["PROCESS", "MODULE_PARAMS", "Module", "politics_module_for"]
+__all__ = ["MODULE_PARAMS", "PROCESS", "EndogenousPolitics", "Module", "ScriptedPolitics", "politics_module_for"]
