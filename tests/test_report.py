@@ -80,6 +80,28 @@ def test_ensemble_report_has_bands_and_stays_small(ensemble_dir: Path, tmp_path:
     assert "median of 3 runs" in html
 
 
+def test_claims_backtest_and_compare_tables(ensemble_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "ens"
+    shutil.copytree(ensemble_dir, folder)
+    claims = [{"claim": "c1", "title": "Withdrawal deepens the divide", "sentence": "The departure deepens it.",
+               "experiment": "us-stays vs base", "world": "iraq-2010", "counterfactual": "iraq-2010+us-stays",
+               "metrics": ["deaths.total"], "effect": 1234.5, "interval90": [100.0, 2000.0], "verdict": "supported",
+               "share_of_parameter_space": 0.8, "samples": 4, "replicates": 2, "per_metric": []}]
+    backtest = {"scenario": "iraq-2010", "targets": [
+        {"target": "ibc_2011", "label": "civilian deaths 2011 (IBC)", "window": "calibration", "kind": "deaths",
+         "observed": 4162.0, "source": "IBC", "runs": 3, "model_median": 4000.0, "model_lo90": 3000.0,
+         "model_hi90": 5000.0, "crps.model": 0.12}], "verdicts": ["the model beats persistence"]}
+    compare = {"a": "iraq-2010", "b": "iraq-2010+us-stays", "pairs": 3, "metrics": [
+        {"metric": "deaths.total", "n": 3, "mean_a": 100.0, "mean_b": 80.0, "effect": -20.0, "lo": -30.0, "hi": -5.0,
+         "share_positive": 0.0, "share_negative": 1.0}]}
+    for name, doc in (("claims", claims), ("backtest", backtest), ("compare", compare)):
+        (folder / f"{name}.json").write_text(json.dumps(doc), encoding="utf-8")
+    html = Path(build_report(folder).html).read_text(encoding="utf-8")
+    assert 'id="claims"' in html and "Withdrawal deepens the divide" in html and "v-supported" in html
+    assert 'id="backtest"' in html and "civilian deaths 2011 (IBC)" in html and "beats persistence" in html
+    assert 'id="compare"' in html and 'data-figure="compare"' in html
+
+
 def test_figures_api(run_dir: Path, ensemble_dir: Path, tmp_path: Path) -> None:
     figs = figures(run_dir)
     assert figs[0].kind == "map" and len(figs[0].data["features"]) == 18
