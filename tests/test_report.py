@@ -80,6 +80,20 @@ def test_ensemble_report_has_bands_and_stays_small(ensemble_dir: Path, tmp_path:
     assert "median of 3 runs" in html
 
 
+def test_report_of_a_real_ensemble_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("duckdb", reason="the ensemble command needs the experiments extra")
+    from shatterbelt.cli.main import main
+
+    out = tmp_path / "ens"
+    assert main(["ensemble", "--runs", "2", "--scale", "0.001", "--until", "2011-06", "--workers", "1", "--quiet",
+                 "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["kind"] == "ensemble" and doc["runs"] == 2
+    assert Path(doc["html"]).read_text(encoding="utf-8").count('data-region="IQ-') == 18
+
+
 def test_claims_backtest_and_compare_tables(ensemble_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "ens"
     shutil.copytree(ensemble_dir, folder)
