@@ -5,7 +5,7 @@ moment: its regions and communities, its political entities (blocs), its armed
 actors, its army, the foreign patrons, the economy, a timeline of exogenous
 events and the model's parameters.  It is written in YAML and validated here
 with pydantic so that a bad file fails at load time with one line naming the
-field (see :mod:`shatterbelt.scenario.loader`), never deep inside a run.
+field (see :mod:`shatterbelt.resolve`), never deep inside a run.
 
 Every number that the model uses is a :class:`~shatterbelt.scenario.params.Param`
 carrying a value, a plausible range for ensembles and its provenance.
