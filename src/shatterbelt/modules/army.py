@@ -55,6 +55,10 @@ class ArmyCohesion(Module):
         "command_turnover": Param(value=0.3, range=(0.1, 0.7), source="assumption", note="share of serving members whose allegiance follows a new command apportionment"),
     }
     STATE = ("cohesion", "collapsed", "army_collapses", "politicization", "captured", "deserters_a")
+    READS = (
+        "ghost_share", "regional_war", "border", "foreign_level", "unpaid_months", "L", "army_losses_r", "control", "gov",
+        "excluded",
+    )
     RESULTS = (
         ("regional", "army_cohesion"), ("regional", "army_collapsed"), ("regional", "politicization"),
         ("national", "army_cohesion"),

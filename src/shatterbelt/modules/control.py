@@ -22,7 +22,7 @@ from ..world import World
 from . import control_kernels as ck
 from .base import Module
 from .record import MonthRecord
-from .strength import compute_strength, foreign_deployment
+from .strength import STRENGTH_READS, compute_strength, foreign_deployment
 
 
 class Control(Module):
@@ -34,6 +34,7 @@ class Control(Module):
         "infiltration_discount": Param(value=0.8, range=(0.3, 1.0), source="seed claim", note="S3: the army 'breached by militias'"),
     }
     STATE = ("strength", "entity_strength", "foreign_r", "control", "dominant", "microstates")
+    READS = STRENGTH_READS
     RESULTS = (
         ("regional", "foreign_troops"), ("regional", "dominant_share"), ("regional", "control_{entity}"),
         ("national", "microstates"),

@@ -34,6 +34,7 @@ class Displacement(Module):
         "return_rate": Param(value=0.01, range=(0.0, 0.03), source="assumption", note="monthly return probability where it is safe"),
     }
     STATE = ("displaced_new_rc", "returned_rc")
+    READS = ("fear", "control")
     RESULTS = (("national", "new_displaced"), ("national", "returned"))
 
     def __init__(self, world: World) -> None:

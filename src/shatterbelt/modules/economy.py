@@ -39,6 +39,7 @@ class Economy(Module):
         "services", "cash", "income", "income_ema", "capacity", "paid_frac", "unpaid_months", "rents", "bloc_funds",
         "ghost_share",
     )
+    READS = ("revenue", "regional_war", "pay_reliability", "gov", "excluded", "control", "patron_money", "captured")
     RESULTS = (
         ("regional", "services"), ("national", "ghost_share"), ("national", "capacity_{actor}"),
         ("national", "unpaid_months_{actor}"), ("national", "rents_{bloc}"),

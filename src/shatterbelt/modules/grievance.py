@@ -26,6 +26,7 @@ class Grievance(Module):
         "security_scale": Param(value=3.0, range=(1.0, 8.0), source="assumption", note="deaths per 100k of memory at which security falls to 1/e"),
     }
     STATE = ("memory", "fear", "violence_memory", "security")
+    READS = ("civ_deaths_rc", "civ_deaths_by_other_rc", "fighter_deaths_ar")
     RESULTS = (("regional", "fear_{community}"),)
 
     def define_states(self) -> None:

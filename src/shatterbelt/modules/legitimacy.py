@@ -42,6 +42,7 @@ class Legitimacy(Module):
         "adapt": Param(value=0.5, range=(0.2, 1.0), source="assumption", note="share of the gap to the new level closed each month"),
     }
     STATE = ("L",)
+    READS = ("representation", "gov", "vacuum_months", "excluded", "seats", "excl_penalty", "services", "security", "foreign_r")
     RESULTS = (("regional", "legitimacy_{community}"), ("national", "legitimacy_{community}"))
 
     def define_states(self) -> None:

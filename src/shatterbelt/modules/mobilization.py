@@ -33,7 +33,7 @@ from ..world import MOTIVES, World
 from . import mobilization_kernels as mk
 from .base import Module
 from .record import MonthRecord
-from .strength import compute_strength
+from .strength import STRENGTH_READS, compute_strength
 
 G_, F_, PAY_, L_, IDEO_ = (MOTIVES.index(m) for m in ("grievance", "fear", "pay", "legitimacy", "ideology"))
 
@@ -58,6 +58,9 @@ class Mobilization(Module):
         "haven_pull": Param(value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
     }
     STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a")
+    READS = (
+        *STRENGTH_READS, "pay_reliability", "capacity", "paid_frac", "unpaid_months", "L", "fear", "control", "strength"
+    )
     USES = ("army",)
     RESULTS = (
         ("regional", "fighters_{actor}"), ("national", "insurgent_fighters"), ("national", "fighters_{actor}"),

@@ -32,6 +32,7 @@ class Patrons(Module):
         "mu": Param(value=0.05, range=(0.01, 0.2), source="assumption", note="monthly speed at which alignment follows money"),
     }
     STATE = ("patron_budget", "patron_money", "align", "influence")
+    READS = ("foreign_level", "representation", "gov", "seats", "income", "rents", "strength")
     RESULTS = (("national", "influence_{patron}"), ("national", "patron_budget_{patron}"))
 
     def define_states(self) -> None:

@@ -196,7 +196,7 @@ class ScriptedPolitics(PoliticsModule):
 class EndogenousPolitics(PoliticsModule):
     name = "politics"
     title = "Politics: elections, formation, apportionment, marginalization"
-    READS = ("scripted_government", "election_due", "L", "patron_budget", "foreign_level")
+    READS = ("scripted_government", "election_due", "L", "patron_budget", "foreign_level", "civ_deaths_rc")
 
     # ------------------------------------------------------------------ setup
     def init(self) -> None:

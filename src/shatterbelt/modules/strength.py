@@ -15,6 +15,9 @@ import numpy as np
 
 from ..world import World
 
+#: the state that strength is computed from (declared in ``READS`` by every module that computes it)
+STRENGTH_READS = ("cohesion", "ghost_share", "regional_war", "border", "foreign_level")
+
 
 def foreign_deployment(world: World) -> np.ndarray:
     """Foreign troops by actor x region (persons)."""

@@ -41,7 +41,7 @@ from ..world import KIND_CODES, World
 from . import violence_kernels as vk
 from .base import Module
 from .record import MonthRecord
-from .strength import compute_strength, foreign_deployment
+from .strength import STRENGTH_READS, compute_strength, foreign_deployment
 
 # event type codes
 BATTLE, EXPLOSION, VAC, ARREST = 0, 1, 2, 3
@@ -109,6 +109,7 @@ class Violence(Module):
         "events", "rounding_var", "civ_deaths_rc", "civ_deaths_by_other_rc", "fighter_deaths_ar", "battle_deaths_r",
         "army_losses_r", "applied_deaths", "detentions_a", "releases_a", "attacks_ar",
     )
+    READS = STRENGTH_READS
     RESULTS = (
         ("regional", "civilian_deaths"), ("regional", "battle_deaths"), ("regional", "attacks"),
         ("national", "civilian_deaths"), ("national", "battle_deaths"), ("national", "attacks"),
