@@ -384,3 +384,11 @@ def test_the_largest_seed_the_database_holds_is_stored(tmp_path: Path, capsys) -
     rc, _, err = cli(ens(out, "--runs", "2", "--seed", str(2**63 - 2)), capsys)
     assert rc == 0, err
     assert stored_seeds(out) == [2**63 - 2, 2**63 - 1]
+
+
+@pytest.mark.parametrize("cmd", ["run", "ensemble"])
+def test_a_first_seed_beyond_2_63_is_refused_by_every_command(tmp_path: Path, cmd: str, capsys) -> None:
+    out = tmp_path / "big"
+    rc, _, err = cli([cmd, TINY, "--scale", "0.05", "--until", "2010-12", "--seed", str(2**63), "--out", str(out)], capsys)
+    one_error(rc, err, "--seed: seeds must be below 2^63")
+    assert not out.exists()

@@ -35,6 +35,8 @@ def check_scale(value: float) -> float:
 def check_seed(value: int) -> int:
     if value < 0:
         raise UsageError(f"--seed: must be >= 0, got {value}")
+    if value >= 2**63:  # experiments.store.MAX_SEED + 1: a results database stores signed 64-bit seeds
+        raise UsageError(f"--seed: seeds must be below 2^63 = {2**63} (what a results database holds); got {value}")
     return value
 
 
