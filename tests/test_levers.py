@@ -21,8 +21,7 @@ def _patrons_off() -> tuple[str, ...]:
 
 
 def _metric(res, name: str) -> float:
-    rec = res.world.record
-    return float(np.nanmean(rec.nat[:, rec.ni[name]]))
+    return float(np.nanmean(res.series(name).to_numpy()))
 
 
 def _paired(spec_b: str, sets_b: tuple[str, ...], fn) -> np.ndarray:
@@ -45,7 +44,7 @@ def test_us_staying_deters_militias_and_keeps_iran_out():
     d_mil = _paired("iraq-2010+us-stays", (), _militia)
     d_iran = _paired("iraq-2010+us-stays", (), lambda r: r.summary["patron_influence_final"]["iran"])
     # Sunni Arab legitimacy of the state after December 2011 (month 18 on), while US troops would stay
-    d_leg = _paired("iraq-2010+us-stays", (), lambda r: float(np.mean(r.world.record.nat[18:, r.world.record.ni["legitimacy_sunni"]])))
+    d_leg = _paired("iraq-2010+us-stays", (), lambda r: float(np.mean(r.series("legitimacy_sunni").to_numpy()[18:])))
     # while its troops remain, the US restrains the governing bloc from moving against rivals
     d_marg = _paired("iraq-2010+us-stays", (), lambda r: len(r.summary["marginalization_events"]))
     assert d_mil.mean() < 0 and (d_mil < 0).sum() >= 3

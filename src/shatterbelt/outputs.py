@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .modules.violence import EVENT_TYPES, SUB_TYPES
+from .scenario.loader import dump_scenario
 
 if TYPE_CHECKING:
     from .result import Result
@@ -124,8 +125,6 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def write_result(res: Result, out_dir: str | os.PathLike[str]) -> dict[str, str]:
     """Write every output of a run into ``out_dir``; returns name -> path."""
-    from .scenario.loader import dump_scenario
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
