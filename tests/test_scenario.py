@@ -11,9 +11,10 @@ import yaml
 from shatterbelt.errors import ScenarioError
 from shatterbelt.resolve import load_raw, load_scenario, politics_for
 from shatterbelt.scenario.loader import builtin_scenarios, describe_builtins, dump_scenario, scenario_hash
-from shatterbelt.scenario.params import PROVENANCE_KINDS, Param
+from shatterbelt.scenario.params import PROVENANCE_KINDS, Param, ParameterRangeWarning
 from shatterbelt.scenario.politics_schema import PoliticsConfig
 from shatterbelt.scenario.provenance import collect_params, uncertain_params
+from shatterbelt.scenario.schema import Scenario
 from shatterbelt.sim import Simulation
 
 
@@ -260,3 +261,58 @@ def test_variants_set_politics_parameters(tmp_path):
     # the same path on the politics commands' side
     assert politics_for(f"{TINY_POLITICS}+{var}").formation.delay_cost == p
     assert politics_for("iraq-2010+technocratic", ["formation.delay_cost=0.02"]).formation.delay_cost.value == 0.02
+
+
+# ----------------------------------------------------------------------------- domains
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("economy.corruption=2", "economy.corruption: 2 is outside the domain of a share in [0, 1]"),
+        ("economy.corruption=-1", "economy.corruption: -1 is outside the domain of a share in [0, 1]"),
+        ("economy.corruption=.nan", "economy.corruption: value must be a finite number, got nan"),
+        ("economy.corruption=1e400", "economy.corruption: value must be a finite number, got inf"),
+        ("economy.revenue_scale=-1", "economy.revenue_scale: -1 is outside the domain of a multiplier (>= 0)"),
+        ("actors.ins.size=-5", "actors[3] (ins).size: -5 is outside the domain of a count (>= 0)"),
+        ("population.fighting_age_share=5", "population.fighting_age_share: 5 is outside the domain of a share"),
+        ("regions.R1.shares.a=.nan", "regions[0] (R1).shares: shares 'a' is not a finite number (nan)"),
+        ("politics.formation.max_days=-1", "politics.formation.max_days: -1 is outside the domain of a count (>= 0)"),
+        ("politics.patrons.east.marginalization_stance=2",
+         "politics.patrons[0] (east).marginalization_stance: 2 is outside the domain of a signed weight in [-1, 1]"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::shatterbelt.scenario.params.ParameterRangeWarning")
+def test_a_value_outside_its_domain_is_one_line_naming_the_field(override, expected):
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(TINY_POLITICS, [override])
+    assert str(exc.value).startswith(f"scenario '{TINY_POLITICS}': {expected}"), str(exc.value)
+
+
+def test_a_value_outside_its_range_but_inside_its_domain_warns_and_records_its_origin():
+    with pytest.warns(ParameterRangeWarning, match=r"economy.corruption: 0.9 is outside its documented range \[0.1, 0.5\]"):
+        sc = load_scenario(TINY_POLITICS, ["economy.corruption=0.9"])
+    p = sc.economy.corruption
+    assert p.value == 0.9 and p.range == (0.1, 0.9) and p.source.endswith("; overridden by --set to 0.9")
+
+
+def test_files_and_the_api_enforce_domains_too(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["actors"][0]["pay"] = {"value": -200, "source": "assumption"}
+    assert "actors[0] (army).pay: -200 is outside the domain of a money (>= 0)" in _error(tmp_path, raw)
+    raw = copy.deepcopy(base_raw)
+    raw["regions"][0]["shares"] = {}
+    assert "regions[0] (R1).shares: shares are empty" in _error(tmp_path, raw)
+    with pytest.raises(ValueError, match="outside the domain of a share"):
+        Scenario.model_validate({**base_raw, "economy": {**base_raw["economy"],
+                                 "corruption": {"value": 1.5, "source": "assumption"}}})
+
+
+def test_a_module_parameter_declares_its_domain(monkeypatch):
+    from shatterbelt.modules import MODULE_PARAMS
+
+    declared = MODULE_PARAMS["economy"]["reserve_months"]
+    monkeypatch.setitem(MODULE_PARAMS["economy"], "reserve_months", declared.model_copy(update={"domain": "count"}))
+    with pytest.warns(ParameterRangeWarning), pytest.raises(ScenarioError) as exc:
+        load_scenario(TINY_POLITICS, ["parameters.economy.reserve_months=-1"])
+    assert str(exc.value).endswith("parameters.economy.reserve_months: -1 is outside the domain of a count (>= 0)")
+    with pytest.raises(ValueError, match="unknown domain 'colour'"):
+        Param(value=1, source="assumption", domain="colour")

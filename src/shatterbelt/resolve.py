@@ -41,12 +41,14 @@ from .scenario.loader import (
     set_path,
     validation_message,
 )
+from .scenario.params import DOMAINS
 from .scenario.politics_schema import PoliticsConfig
 from .scenario.schema import Scenario
 
 __all__ = [
     "apply_overlay",
     "apply_overrides",
+    "check_module_domains",
     "expand_defaults",
     "load_raw",
     "load_scenario",
@@ -148,7 +150,21 @@ def validate(raw: dict[str, Any], label: str) -> Scenario:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(f"scenario '{label}': {validation_message(exc, raw)}") from None
+    check_module_domains(sc, label)
     return sc
+
+
+def check_module_domains(sc: Scenario, label: str = "scenario") -> None:
+    """Each module parameter inside the domain its module declares (``Param(domain=...)``)."""
+    for mod, params in sc.parameters.items():
+        for k, p in params.items():
+            declared = MODULE_PARAMS.get(mod, {}).get(k)
+            if declared is None or declared.domain is None:
+                continue
+            try:
+                DOMAINS[declared.domain].check(p)
+            except ValueError as exc:
+                raise ScenarioError(f"scenario '{label}': parameters.{mod}.{k}: {exc}") from None
 
 
 def load_scenario(

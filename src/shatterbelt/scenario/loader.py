@@ -30,6 +30,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import math
+import warnings
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -40,7 +42,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError
-from .params import Param
+from .params import Param, ParameterRangeWarning
 from .politics_schema import PoliticsConfig, check_politics
 from .schema import Scenario
 
@@ -465,18 +467,26 @@ def _number(value: Any, path: str, origin: str) -> float:
         raise ScenarioError(f"{origin} {path}: value '{value}' is not a number") from None
 
 
-def _widen(param: dict[str, Any], v: float) -> None:
+def _widen(param: dict[str, Any], v: float, path: str, origin: str) -> None:
+    """Widen the range to include ``v``, with a one-line warning (a counterfactual outside the
+    plausible range is allowed; its domain is checked at validation)."""
     rng = param.get("range")
     if rng is not None:
         lo, hi = rng
         if not (lo <= v <= hi):
+            if math.isfinite(v):
+                warnings.warn(
+                    f"{path}: {v:g} is outside its documented range [{lo:g}, {hi:g}] (set by {origin})",
+                    ParameterRangeWarning,
+                    stacklevel=3,
+                )
             param["range"] = [min(lo, v), max(hi, v)]
 
 
 def _set_param(param: dict[str, Any], value: Any, path: str, origin: str) -> None:
     v = _number(value, path, origin)
     param["value"] = v
-    _widen(param, v)
+    _widen(param, v, path, origin)
     param["source"] = f"{param.get('source', 'assumption')}; overridden by {origin} to {v:g}"
 
 
@@ -496,8 +506,10 @@ def replace_param(
     param["value"] = v
     if rng is not None:
         lo, hi = (_number(x, path, origin) for x in rng)
+        if lo > hi:
+            raise ScenarioError(f"{origin} {path}: range [{lo:g}, {hi:g}] has low > high")
         param["range"] = [lo, hi]
-    _widen(param, v)
+    _widen(param, v, path, origin)
     param["source"] = source
 
 

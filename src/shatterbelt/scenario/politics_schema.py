@@ -38,7 +38,19 @@ from pydantic import (
 )
 from pydantic_core import to_jsonable_python
 
-from .params import Param, Strict
+from .params import (
+    Count,
+    Multiplier,
+    NonNegative,
+    Number,
+    Param,
+    Positive,
+    Probability,
+    Share,
+    SignedWeight,
+    Strict,
+    UnitWeight,
+)
 
 RULES: tuple[str, ...] = ("quota_largest_remainder", "largest_remainder", "sainte_lague", "dhondt")
 """Electoral rules: the 2010 Iraqi rule (Hare quota, leftover seats among quota winners),
@@ -67,14 +79,14 @@ class ElectoralSystem(Strict):
     """How votes become seats (governorate constituencies, compensatory and minority seats)."""
 
     rule: str = Field(description="one of RULES")
-    first_divisor: Param | None = Field(None, description="first divisor of modified Sainte-Laguë (1.0 = pure)")
-    compensatory_seats: Param = Field(description="national compensatory seats (Hare, national votes)")
-    minority_seats: Param = Field(description="seats reserved for minority quota lists")
-    general_seats: Param | None = Field(
+    first_divisor: Positive | None = Field(None, description="first divisor of modified Sainte-Laguë (1.0 = pure)")
+    compensatory_seats: Count = Field(description="national compensatory seats (Hare, national votes)")
+    minority_seats: Count = Field(description="seats reserved for minority quota lists")
+    general_seats: Count | None = Field(
         None, description="seats allocated in governorates; if it differs from the base magnitudes, they are rescaled"
     )
-    unlisted_vote_share: Param = Field(description="share of valid votes cast for lists outside the data")
-    vote_noise_sd: Param = Field(description="sd of the log multiplicative noise on each governorate x list vote")
+    unlisted_vote_share: Share = Field(description="share of valid votes cast for lists outside the data")
+    vote_noise_sd: NonNegative = Field(description="sd of the log multiplicative noise on each governorate x list vote")
 
     @field_validator("rule")
     @classmethod
@@ -99,7 +111,7 @@ class ListSpec(Strict):
     id: str
     name: str
     data_name: str | None = Field(None, description="the list's label in the votes file")
-    community_base: dict[str, Param] = Field(description="community -> share of the list's voters (sums to 1)")
+    community_base: dict[str, Share] = Field(description="community -> share of the list's voters (sums to 1)")
     quota: bool = Field(False, description="minority quota list: seats from the reserved minority seats")
 
 
@@ -109,11 +121,11 @@ class BlocSpec(Strict):
     id: str
     name: str
     list: str | None = Field(None, description="electoral list it ran on (default: a list of its own id)")
-    list_share: Param | None = Field(None, description="its share of the list's seats (default 1)")
+    list_share: Share | None = Field(None, description="its share of the list's seats (default 1)")
     sect: str = Field(description="the community it stands for, or 'mixed'")
-    community_base: dict[str, Param] | None = Field(None, description="default: its list's")
-    seats: Param | None = Field(None, description="documented seats (if any)")
-    exposure: Param | None = Field(
+    community_base: dict[str, Share] | None = Field(None, description="default: its list's")
+    seats: Param | None = Field(None, description="documented seats (if any): a whole number >= 0")
+    exposure: UnitWeight | None = Field(
         None, description="how exposed its leaders are to federal arrest or purge, in [0, 1] (default 1)"
     )
 
@@ -141,9 +153,9 @@ class Patron(Strict):
 
     id: str
     name: str
-    preferences: dict[str, Param] = Field(description="candidate -> utility in [0, 1]")
-    leverage: dict[str, Param] = Field(default_factory=dict, description="bloc -> leverage in [0, 1]")
-    marginalization_stance: Param = Field(
+    preferences: dict[str, UnitWeight] = Field(description="candidate -> utility in [0, 1]")
+    leverage: dict[str, UnitWeight] = Field(default_factory=dict, description="bloc -> leverage in [0, 1]")
+    marginalization_stance: SignedWeight = Field(
         description="in [-1, 1]: > 0 backs a client PM moving against rivals, < 0 restrains it"
     )
 
@@ -157,42 +169,42 @@ class FormationRules(Strict):
     largest_bloc_post_election: bool = Field(
         description="Federal Supreme Court 2010 reading: the 'largest bloc' may be formed after the election"
     )
-    court_ruling_day: Param = Field(description="day (since election) from which post-election mergers count")
-    merger_hazard: Param = Field(description="weekly probability that a same-sect group larger than the largest list merges")
-    certification_day: Param = Field(description="day the results are certified; formal proposals start")
-    round_days: Param = Field(description="days per bargaining round")
-    formateur_agenda_prob: Param = Field(description="probability the formateur proposes in a round")
+    court_ruling_day: Count = Field(description="day (since election) from which post-election mergers count")
+    merger_hazard: Probability = Field(description="weekly probability that a same-sect group larger than the largest list merges")
+    certification_day: Count = Field(description="day the results are certified; formal proposals start")
+    round_days: Positive = Field(description="days per bargaining round")
+    formateur_agenda_prob: Probability = Field(description="probability the formateur proposes in a round")
     formateur_first_designation: bool = Field(
         True, description="Article 76: a rival deal waits until the largest bloc's nominee has had its designation"
     )
-    designation_window_days: Param = Field(description="days the largest bloc's nominee holds the designation")
-    package_threshold: Param = Field(description="share of seats a package must command")
-    w_pm: Param = Field(description="weight of the PM candidate in a bloc's utility")
-    w_office: Param = Field(description="weight of the bloc's portfolio share")
-    w_member: Param = Field(description="value of membership in government per se")
-    inclusion_weight: Param = Field(description="proposer's weight on including every community")
-    inclusion_target: Param = Field(description="share of a community's MPs in government for it to count as included")
-    optimism_mean: Param = Field(description="mean initial over-optimism of reservation demands")
-    optimism_sd: Param = Field(description="sd of private over-optimism")
-    delay_cost: Param = Field(description="weekly fall of reservation demands (share of the ideal utility)")
-    violence_sensitivity: Param = Field(description="delay cost multiplier per unit of the violence index")
-    caretaker_cost_factor: Param = Field(description="the caretaker PM's bloc pays this fraction of the delay cost")
-    patron_accommodation_rate: Param = Field(description="weekly pull of a bloc's preferences toward its patrons'")
-    default_candidate_utility: Param = Field(description="a bloc's utility for a candidate it has no stated view on")
-    ktab_nu: Param = Field(description="KTAB victory-probability exponent (diagnostic only)")
-    cabinet_lag_min: Param = Field(description="days from the deal to the cabinet vote, lower bound")
-    cabinet_lag_max: Param = Field(description="days from the deal to the cabinet vote, upper bound")
-    max_days: Param = Field(description="horizon of a standalone formation run (censoring)")
+    designation_window_days: Count = Field(description="days the largest bloc's nominee holds the designation")
+    package_threshold: Share = Field(description="share of seats a package must command")
+    w_pm: NonNegative = Field(description="weight of the PM candidate in a bloc's utility")
+    w_office: NonNegative = Field(description="weight of the bloc's portfolio share")
+    w_member: NonNegative = Field(description="value of membership in government per se")
+    inclusion_weight: NonNegative = Field(description="proposer's weight on including every community")
+    inclusion_target: Share = Field(description="share of a community's MPs in government for it to count as included")
+    optimism_mean: Number = Field(description="mean initial over-optimism of reservation demands")
+    optimism_sd: NonNegative = Field(description="sd of private over-optimism")
+    delay_cost: UnitWeight = Field(description="weekly fall of reservation demands (share of the ideal utility)")
+    violence_sensitivity: NonNegative = Field(description="delay cost multiplier per unit of the violence index")
+    caretaker_cost_factor: UnitWeight = Field(description="the caretaker PM's bloc pays this fraction of the delay cost")
+    patron_accommodation_rate: UnitWeight = Field(description="weekly pull of a bloc's preferences toward its patrons'")
+    default_candidate_utility: UnitWeight = Field(description="a bloc's utility for a candidate it has no stated view on")
+    ktab_nu: Positive = Field(description="KTAB victory-probability exponent (diagnostic only)")
+    cabinet_lag_min: Count = Field(description="days from the deal to the cabinet vote, lower bound")
+    cabinet_lag_max: Count = Field(description="days from the deal to the cabinet vote, upper bound")
+    max_days: Count = Field(description="horizon of a standalone formation run (censoring)")
 
 
 class Apportionment(Strict):
     """How the coalition shares the state: portfolios, budget and army command (muhasasa)."""
 
     method: str
-    exponent: Param = Field(description="Gamson-with-bonus exponent: share ~ seats^exponent")
-    proposer_premium: Param = Field(description="extra share of the PM's unit under proposer_premium")
-    n_portfolios: Param = Field(description="ministries in the cabinet")
-    command_pm_concentration: Param = Field(description="share of army command kept by the PM's bloc")
+    exponent: Positive = Field(description="Gamson-with-bonus exponent: share ~ seats^exponent")
+    proposer_premium: Share = Field(description="extra share of the PM's unit under proposer_premium")
+    n_portfolios: Count = Field(description="ministries in the cabinet")
+    command_pm_concentration: Share = Field(description="share of army command kept by the PM's bloc")
     level: str = Field("unit", description="'unit': shares go to negotiating units (alliances/lists) then by seats inside; 'bloc'")
 
     @field_validator("method")
@@ -213,15 +225,15 @@ class Apportionment(Strict):
 class MarginalizationRules(Strict):
     """The governing bloc moving against rival leaders (arrests, exclusion from security posts)."""
 
-    base_rate: Param = Field(description="monthly hazard against a fully rival bloc with no modifiers")
-    backing_coef: Param = Field(description="log-hazard per unit of patron backing of the PM's bloc")
-    restraint_coef: Param = Field(description="log-hazard reduction per unit of patron restraint")
-    weakness_coef: Param = Field(description="log-hazard per unit of the rival's weakness")
-    same_community_factor: Param = Field(description="hazard multiplier against a rival of the PM's own community")
-    command_loss: Param = Field(description="fraction of the target's army-command share taken by an event")
-    portfolio_loss: Param = Field(description="fraction of the target's portfolio share taken by an event")
-    arrest_share: Param = Field(description="probability an event is an arrest (else exclusion from posts)")
-    legitimacy_penalty: Param = Field(description="drop in the excluded community's legitimacy per event")
+    base_rate: Probability = Field(description="monthly hazard against a fully rival bloc with no modifiers")
+    backing_coef: Number = Field(description="log-hazard per unit of patron backing of the PM's bloc")
+    restraint_coef: Number = Field(description="log-hazard reduction per unit of patron restraint")
+    weakness_coef: Number = Field(description="log-hazard per unit of the rival's weakness")
+    same_community_factor: Multiplier = Field(description="hazard multiplier against a rival of the PM's own community")
+    command_loss: Share = Field(description="fraction of the target's army-command share taken by an event")
+    portfolio_loss: Share = Field(description="fraction of the target's portfolio share taken by an event")
+    arrest_share: Probability = Field(description="probability an event is an arrest (else exclusion from posts)")
+    legitimacy_penalty: UnitWeight = Field(description="drop in the excluded community's legitimacy per event")
 
 
 class Incumbent(Strict):
@@ -241,20 +253,20 @@ class ViolencePath(Strict):
     """
 
     unit: str = "deaths per 100k per month"
-    monthly: list[Param]
+    monthly: list[NonNegative]
 
 
 class Documented(Strict):
     """Documented outcomes used only for comparison (never as inputs)."""
 
-    seats: dict[str, Param] = Field(default_factory=dict, description="list -> seats")
+    seats: dict[str, Count] = Field(default_factory=dict, description="list -> seats")
     pm_candidate: str | None = None
     pm_bloc: str | None = None
-    days: Param | None = Field(None, description="election to cabinet approval")
+    days: Count | None = Field(None, description="election to cabinet approval")
     cabinet_coalition: list[str] = Field(default_factory=list)
     portfolio_groups: dict[str, list[str]] = Field(default_factory=dict, description="group -> blocs")
-    portfolios: dict[str, Param] = Field(default_factory=dict, description="group -> ministries")
-    milestones: dict[str, Param] = Field(default_factory=dict, description="name -> day since election")
+    portfolios: dict[str, Count] = Field(default_factory=dict, description="group -> ministries")
+    milestones: dict[str, Number] = Field(default_factory=dict, description="name -> day since election")
 
 
 class PoliticsConfig(Strict):
@@ -263,9 +275,9 @@ class PoliticsConfig(Strict):
     name: str
     description: str = ""
     election_date: dt.date
-    chamber_size: Param
-    majority: Param
-    community_shares: dict[str, Param] = Field(
+    chamber_size: Count
+    majority: Count
+    community_shares: dict[str, Share] = Field(
         description="population share of each community (its keys are the section's communities, in order)"
     )
     electoral_system: ElectoralSystem
@@ -274,7 +286,7 @@ class PoliticsConfig(Strict):
     lists: list[ListSpec] = Field(default_factory=list)
     blocs: list[BlocSpec]
     candidates: list[Candidate]
-    preferences: dict[str, dict[str, Param]] = Field(description="bloc -> candidate -> utility in [0, 1]")
+    preferences: dict[str, dict[str, UnitWeight]] = Field(description="bloc -> candidate -> utility in [0, 1]")
     patrons: list[Patron] = Field(default_factory=list)
     formation: FormationRules
     apportionment: Apportionment

@@ -14,13 +14,26 @@ carrying a value, a plausible range for ensembles and its provenance.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .params import Param, Strict
+from .params import (
+    Count,
+    Money,
+    Multiplier,
+    NonNegative,
+    Number,
+    Param,
+    Positive,
+    Probability,
+    Share,
+    Strict,
+    UnitWeight,
+)
 from .politics_schema import PoliticsConfig, check_politics
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -46,8 +59,12 @@ Shares = dict[str, float]
 
 def _check_shares(v: dict[str, float], what: str, tol: float = 1e-6, must_sum: bool = True) -> dict[str, float]:
     for k, x in v.items():
+        if not math.isfinite(x):
+            raise ValueError(f"{what} '{k}' is not a finite number ({x})")
         if x < 0:
             raise ValueError(f"{what} '{k}' is negative ({x})")
+    if must_sum and not v:
+        raise ValueError(f"{what} are empty; they must sum to 1")
     if must_sum and v:
         s = sum(v.values())
         if abs(s - 1.0) > tol:
@@ -61,7 +78,7 @@ def _check_shares(v: dict[str, float], what: str, tol: float = 1e-6, must_sum: b
 class Community(Strict):
     id: Id
     name: str
-    occupation_aversion: Param | None = Field(
+    occupation_aversion: UnitWeight | None = Field(
         None, description="how much a foreign military presence lowers this community's view of the state, in [0, 1]"
     )
 
@@ -113,7 +130,7 @@ class Bloc(Strict):
     community: Shares = Field(description="community base: community -> share of its support")
     seats: int = 0
     patrons: dict[str, float] = Field(default_factory=dict, description="patron -> initial alignment (sum <= 1)")
-    armed_wing_share: Param | None = Field(None, description="share of the bloc's rents passed to its armed wing")
+    armed_wing_share: Share | None = Field(None, description="share of the bloc's rents passed to its armed wing")
 
     @field_validator("community")
     @classmethod
@@ -152,17 +169,17 @@ STATE_KINDS = {ActorKind.state_army, ActorKind.police}
 class Funding(Strict):
     """Where an actor's money comes from (all USD per month)."""
 
-    state_budget_share: Param | None = Field(
+    state_budget_share: Share | None = Field(
         None, description="share of the federal security budget paying this actor (state-paid forces)"
     )
-    regional_budget_share: Param | None = Field(
+    regional_budget_share: Share | None = Field(
         None, description="share of the autonomous region's budget (KRG) paying this actor"
     )
-    pay_reliability: Param | None = Field(None, description="probability a month's pay arrives (arrears when not)")
-    extortion_per_capita: Param | None = Field(
+    pay_reliability: Probability | None = Field(None, description="probability a month's pay arrives (arrears when not)")
+    extortion_per_capita: Money | None = Field(
         None, description="USD per month raised per person of its community under its control"
     )
-    own_income: Param | None = Field(None, description="other own income, USD per month")
+    own_income: Money | None = Field(None, description="other own income, USD per month")
 
 
 class Hostility(Strict):
@@ -190,12 +207,12 @@ class Actor(Strict):
     parent: str | None = Field(None, description="parent entity (bloc id)")
     patrons: dict[str, float] = Field(default_factory=dict, description="patron -> initial alignment")
     legal: Literal["recognized", "outlaw"] = "recognized"
-    size: Param = Field(description="fighters (persons) at the start; for a foreign force, troops")
+    size: Count = Field(description="fighters (persons) at the start; for a foreign force, troops")
     regions: dict[str, float] = Field(description="region -> share of its fighters at the start")
     recruits_in: list[str] | None = Field(None, description="regions it may recruit in (default: where present)")
-    pay: Param = Field(description="USD per fighter per month")
-    quality: Param = Field(description="combat effectiveness per fighter relative to the army")
-    tempo: Param | None = Field(None, description="multiplier on its kind's attack rate (operational tempo; default 1)")
+    pay: Money = Field(description="USD per fighter per month")
+    quality: Multiplier = Field(description="combat effectiveness per fighter relative to the army")
+    tempo: Multiplier | None = Field(None, description="multiplier on its kind's attack rate (operational tempo; default 1)")
     funding: Funding = Field(default_factory=Funding)
     hostility: Hostility = Field(default_factory=Hostility)
     civilian_event_share_explosive: float = Field(
@@ -205,7 +222,7 @@ class Actor(Strict):
         default_factory=dict,
         description="weights of grievance, fear, pay, legitimacy, ideology in the joining rule (see mobilization)",
     )
-    threshold: Param | None = Field(None, description="joining threshold T of the activation rule")
+    threshold: Number | None = Field(None, description="joining threshold T of the activation rule")
     spreads: bool = Field(False, description="can become present in neighbouring regions it does not hold")
 
     @field_validator("community")
@@ -243,8 +260,8 @@ class Army(Strict):
     command_apportionment: Shares = Field(description="bloc -> share of army command before a government forms")
     community_mix: Shares = Field(description="community -> share of recruits")
     deployment: dict[str, float] = Field(description="region -> share of deployed soldiers")
-    infiltration: Param = Field(description="weight of entity allegiance over plain community loyalty (0 = none)")
-    ghost_factor: Param = Field(description="share of corruption that becomes ghost soldiers")
+    infiltration: UnitWeight = Field(description="weight of entity allegiance over plain community loyalty (0 = none)")
+    ghost_factor: Share = Field(description="share of corruption that becomes ghost soldiers")
 
     @field_validator("command_apportionment", "community_mix", "deployment")
     @classmethod
@@ -257,13 +274,13 @@ class Patron(Strict):
 
     id: Id
     name: str
-    budget: Param = Field(description="USD per month for clients")
+    budget: Money = Field(description="USD per month for clients")
     clients: list[str] = Field(description="actor or bloc ids")
     objectives: dict[str, float] = Field(
         default_factory=dict, description="client id -> weight of the patron's objective served by that client"
     )
-    leans_in_as_us_leaves: Param | None = Field(None, description="budget multiplier slope as foreign troops leave")
-    follows_exclusion: dict[str, Param] = Field(
+    leans_in_as_us_leaves: Number | None = Field(None, description="budget multiplier slope as foreign troops leave")
+    follows_exclusion: dict[str, Number] = Field(
         default_factory=dict, description="community -> budget multiplier slope with that community's exclusion"
     )
 
@@ -276,11 +293,11 @@ class SeriesPoint(Strict):
 class Economy(Strict):
     revenue: list[SeriesPoint] = Field(description="government revenue, USD per month (held after the last point)")
     revenue_source: str
-    revenue_scale: Param = Field(description="multiplier on the revenue series (ensembles)")
-    corruption: Param = Field(description="share of revenue diverted into entity rents")
-    regional_budget_share: Param = Field(description="share of the non-diverted budget for the autonomous region")
-    security_share: Param = Field(description="share of the federal budget for security forces")
-    services_need: Param = Field(description="USD per person per month at which services reach 63% (1 - 1/e)")
+    revenue_scale: Multiplier = Field(description="multiplier on the revenue series (ensembles)")
+    corruption: Share = Field(description="share of revenue diverted into entity rents")
+    regional_budget_share: Share = Field(description="share of the non-diverted budget for the autonomous region")
+    security_share: Share = Field(description="share of the federal budget for security forces")
+    services_need: Positive = Field(description="USD per person per month at which services reach 63% (1 - 1/e)")
 
     @field_validator("revenue")
     @classmethod
@@ -371,16 +388,16 @@ class InitialGovernment(Strict):
 
 
 class PopulationSpec(Strict):
-    fighting_age_share: Param = Field(description="share of persons who can fight (men 15-49)")
-    community_tilt: Param = Field(
+    fighting_age_share: Share = Field(description="share of persons who can fight (men 15-49)")
+    community_tilt: UnitWeight = Field(
         description="0 = per-region point shares; 1 = each region at the corner of its ranges closest to the national figure"
     )
     national_shares_reference: Shares = Field(
         default_factory=dict, description="national community shares quoted elsewhere (reported against)"
     )
     national_shares_source: str = ""
-    initial_displaced: Param = Field(description="internally displaced persons at the start")
-    displaced_hardship: Param = Field(description="hardship added to a displaced person")
+    initial_displaced: Count = Field(description="internally displaced persons at the start")
+    displaced_hardship: NonNegative = Field(description="hardship added to a displaced person")
 
 
 # --------------------------------------------------------------------------- the scenario
