@@ -66,11 +66,17 @@ def compile_module(name: str) -> None:
     import numba  # optional dependency: imported only when a numba kernel is used
 
     g["prange"] = numba.prange
-    lazy = [(k, v) for k, v in g.items() if isinstance(v, LazyKernel)]
-    # dependencies first is not needed: numba resolves globals when a kernel is compiled (first call)
-    for k, v in lazy:
-        g[k] = numba.njit(**v.options)(v.py_func)
     g["_NUMBA_READY"] = True
+    lazy = [(k, v) for k, v in g.items() if isinstance(v, LazyKernel)]
+    for k, v in lazy:
+        if v.__module__ == name:
+            g[k] = numba.njit(**v.options)(v.py_func)
+    # kernels imported from another kernel module: that module's own dispatchers (compiled first,
+    # so that their globals are dispatchers too); numba resolves globals at a kernel's first call
+    for k, v in lazy:
+        if v.__module__ != name:
+            compile_module(v.__module__)
+            g[k] = getattr(sys.modules[v.__module__], v.__name__)
 
 
 __all__ = ["LazyKernel", "compile_module", "njit", "prange"]
