@@ -175,3 +175,12 @@ def test_arrays_are_registered_with_their_layout() -> None:
         if f.shape is not None and not f.log:
             v = getattr(w, f.name)
             assert isinstance(v, np.ndarray) and v.shape == f.shape, f.name
+
+
+def test_guard_catches_a_write_to_the_worlds_static_arrays() -> None:
+    def step(self: Module, t: int) -> None:
+        self.world.quality[0] = 2.0  # a scenario-derived index array: nobody's to change
+
+    sim = _sim_with(step)
+    with pytest.raises(ValueError, match="read-only"):
+        sim.step()

@@ -31,11 +31,14 @@ from ._fast import Kernels, census_counts
 from .kernels import hop_distances
 from .population import CIV, DEAD, DETAINED, FIGHTER, NO_ACTOR, People, build_blocks, cell_counts
 from .rng import Streams
+from .scenario.params import Param
 from .scenario.schema import ActorKind, Scenario
 
 KIND_CODES = {k: i for i, k in enumerate(ActorKind)}
 _CHECK_CENSUS = os.environ.get("SHATTERBELT_CHECK_CENSUS", "").strip().lower() not in ("", "0", "false", "no")
 MOTIVES = ("grievance", "fear", "pay", "legitimacy", "ideology")
+#: the world's working arrays (census counts, index lists, scratch), which modules change through its methods
+_WORLD_WORKING = frozenset({"_counts", "fighter_idx", "_scratch"})
 
 
 class Index:
@@ -141,15 +144,9 @@ class World:
         self.params: dict[str, dict[str, float]] = {
             m: {k: float(p.value) for k, p in d.items()} for m, d in scenario.parameters.items()
         }
-        eco = scenario.economy
-        self.params["economy"] = {
-            **self.params.get("economy", {}),
-            "corruption": float(eco.corruption.value),
-            "regional_budget_share": float(eco.regional_budget_share.value),
-            "security_share": float(eco.security_share.value),
-            "services_need": float(eco.services_need.value),
-            "revenue_scale": float(eco.revenue_scale.value),
-        }
+        # the scenario's economy section (corruption, budget shares, ...): its one home at run time,
+        # beside the modules' own parameters above; a timeline shock may change either
+        self.economy: dict[str, float] = {k: float(p.value) for k, p in scenario.economy if isinstance(p, Param)}
         self.log: MonthLog = MonthLog({})
         self.prev_log: MonthLog | None = None
 
@@ -237,12 +234,15 @@ class World:
         return self._acting(owner) if self._checking else nullcontext()
 
     def _lock(self, owner: str | None) -> None:
-        """Make the arrays ``owner`` owns writable and every other registered array read-only
-        (all writable when ``owner`` is None)."""
+        """Make the arrays ``owner`` owns writable and every other registered array read-only, and the
+        world's static arrays (the indices) read-only too; everything writable when ``owner`` is None."""
         for f in self.fields.values():
             v = getattr(self.log, f.name, None) if f.log else self.__dict__.get(f.name)
             if isinstance(v, np.ndarray):
                 v.flags.writeable = owner is None or f.owner == owner
+        for k, v in self.__dict__.items():
+            if isinstance(v, np.ndarray) and k not in self.fields and k not in _WORLD_WORKING:
+                v.flags.writeable = owner is None
 
     def new_month_log(self) -> None:
         """Start a month's log: every registered entry at zero (the month loop keeps the last as ``prev_log``)."""
