@@ -265,6 +265,17 @@ def test_a_damaged_run_folder_is_set_aside_and_run_again(copy: Path, ten: Path, 
     assert digests(copy) == digests(ten)
 
 
+def test_a_foreign_table_in_the_first_folder_does_not_define_the_database(copy: Path, ten: Path, capsys) -> None:
+    """The database is rebuilt from folders in order: a valid Parquet file of other columns in the
+    first one must be set aside, not taken as the panel's definition (and every other run refused)."""
+    _valid_but_foreign_parquet(copy / "runs" / "tiny.00000")
+    (copy / "results.duckdb").unlink()
+    rc, out, err = cli(ens(copy, *TEN, "--json"), capsys)
+    assert rc == 0 and json.loads(out)["computed_now"] == 1, err
+    assert "runs/tiny.00000: panel.parquet has columns ['x']" in err
+    assert digests(copy) == digests(ten)
+
+
 def test_a_deleted_run_folder_is_written_back(copy: Path, ten: Path, capsys) -> None:
     shutil.rmtree(copy / "runs" / "tiny.00004")
     rc, out, err = cli(ens(copy, *TEN, "--json"), capsys)

@@ -52,6 +52,7 @@ import shutil
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -462,9 +463,14 @@ class ResultStore:
             if d is not None:
                 self._set_aside(d, "incomplete")
             self._restore_folder(rid)
+        readable = [folders[rid] for rid, info in pending.items() if info is not None]
+        columns = {name: self._columns(name, readable) for name in ("panel", "events")}
         for rid in sorted(pending):
             info = pending[rid]
-            reason = "unreadable run.json or a missing file" if info is None else self._ingest_folder(folders[rid], info)
+            reason = (
+                "unreadable run.json or a missing file" if info is None
+                else self._ingest_folder(folders[rid], info, columns)
+            )
             if reason:
                 self._set_aside(folders[rid], reason, again=True)
         for t in ("summaries", "metrics", "panel", "events", "timings"):
@@ -531,7 +537,20 @@ class ResultStore:
             raise StoreError(f"--out: cannot write the run folder {self.runs_dir / rid}: {os_reason(exc)}") from None
         self._warn(f"{RUNS_DIR}/{rid}: missing or incomplete; written back from the database")
 
-    def _ingest_folder(self, d: Path, info: dict[str, Any]) -> str | None:
+    def _columns(self, name: str, dirs: list[Path]) -> set[str] | None:
+        """The columns a run's ``name`` table must have: the database's, or else those most of
+        the folders about to be taken in have (so that one foreign file cannot define the table)."""
+        if self._has(name):
+            return {r[0] for r in self.con.execute(f"DESCRIBE {name}").fetchall()} - {"run_id"}
+        seen: Counter[tuple[str, ...]] = Counter()
+        for d in dirs:
+            try:
+                seen[tuple(sorted(pq.read_schema(d / f"{name}.parquet").names))] += 1
+            except (OSError, ValueError, pa.ArrowException):
+                continue
+        return set(max(sorted(seen), key=lambda k: seen[k])) if seen else None
+
+    def _ingest_folder(self, d: Path, info: dict[str, Any], columns: dict[str, set[str] | None]) -> str | None:
         """Take a run folder into the database; the reason it cannot be read if it is damaged."""
         import duckdb
 
@@ -545,6 +564,10 @@ class ResultStore:
             return f"unreadable ({type(exc).__name__}: {' '.join(str(exc).split())[:80]})"
         if not isinstance(summary, dict):
             return "unreadable summary.json"
+        for name, tbl in (("panel", panel), ("events", events)):
+            want = columns.get(name)
+            if want is not None and set(tbl.column_names) != want:
+                return f"{name}.parquet has columns {sorted(tbl.column_names)}, the other runs {sorted(want)}"
         try:
             self._insert(info["run"], summary, metrics, panel, events, info["timing"])
         except duckdb.IOException:
