@@ -66,7 +66,7 @@ def test_corruption_becomes_rents_and_costs_services():
     clean, corrupt = _sim(), _sim()
     for s, c in ((clean, 0.0), (corrupt, 0.3)):
         _step(s, "timeline", 0)
-        s.world.params["economy"]["corruption"] = c
+        s.world.economy["corruption"] = c
         _step(s, "economy", 0)
     assert clean.world.rents.sum() == 0.0 and corrupt.world.rents.sum() > 0.0
     assert (clean.world.services >= corrupt.world.services).all()

@@ -316,3 +316,22 @@ def test_a_module_parameter_declares_its_domain(monkeypatch):
     assert str(exc.value).endswith("parameters.economy.reserve_months: -1 is outside the domain of a count (>= 0)")
     with pytest.raises(ValueError, match="unknown domain 'colour'"):
         Param(value=1, source="assumption", domain="colour")
+
+
+# ----------------------------------------------------------------------------- one home per parameter
+def test_shock_targets_are_scenario_paths(tmp_path, base_raw):
+    raw = copy.deepcopy(base_raw)
+    raw["timeline"] += [
+        {"type": "shock", "date": "2010-08-01", "target": "economy.corruption", "value": 0.45},
+        {"type": "shock", "date": "2010-08-01", "target": "parameters.economy.reserve_months", "value": 3},
+    ]
+    sc = load_scenario(_write(tmp_path, raw))
+    sim = Simulation(sc, scale=1.0, seed=1, until="2010-09")
+    sim.run()
+    assert sim.world.economy["corruption"] == 0.45 and sim.world.params["economy"]["reserve_months"] == 3
+    assert "corruption" not in sim.world.params["economy"]  # the economy section has one home
+    for target in ("economy.reserve_months", "violence.rate_insurgency", "no.such.path", "economy.revenue"):
+        bad = copy.deepcopy(base_raw)
+        bad["timeline"].append({"type": "shock", "date": "2010-08-01", "target": target, "value": 1})
+        msg = _error(tmp_path, bad)
+        assert f"timeline[4].target: '{target}' is not a parameter" in msg, msg

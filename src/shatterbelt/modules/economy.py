@@ -73,15 +73,15 @@ class Economy(Module):
 
     def step(self, t: int) -> None:
         w = self.world
-        ep = w.params["economy"]
         cen = w.census()
         rev = w.revenue
-        c = ep["corruption"]
+        eco = w.economy
+        c = eco["corruption"]
         diverted = rev * c
         public = rev - diverted
-        regional = public * ep["regional_budget_share"] if w.autonomous.any() else 0.0
+        regional = public * eco["regional_budget_share"] if w.autonomous.any() else 0.0
         federal = public - regional
-        security = federal * ep["security_share"]
+        security = federal * eco["security_share"]
         services_money = federal - security
         w.ghost_share = c * float(w.sc.army.ghost_factor.value)
 
@@ -96,7 +96,7 @@ class Economy(Module):
             reg_services = regional * max(0.0, 1.0 - w.regional_budget_share.sum())
             spend[w.autonomous] = reg_services / reg_pop
         ruled = 1.0 - (w.control * w.entity_outlaw[:, None]).sum(0)
-        w.services = (1.0 - np.exp(-spend / ep["services_need"])) * np.clip(ruled, 0.0, 1.0)
+        w.services = (1.0 - np.exp(-spend / eco["services_need"])) * np.clip(ruled, 0.0, 1.0)
 
         # rents to entities by portfolio share (the caretaker's when no government)
         gov = w.gov

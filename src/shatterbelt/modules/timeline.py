@@ -81,7 +81,7 @@ class Timeline(Module):
     def step(self, t: int) -> None:
         w = self.world
         w.foreign_level = np.where(w.is_foreign, self.troops[t], 0.0)
-        w.revenue = self.revenue[t] * w.params["economy"]["revenue_scale"]
+        w.revenue = self.revenue[t] * w.economy["revenue_scale"]
         w.election_due = False
         for e in self.events:
             m = self._month_of(e.date)
@@ -97,10 +97,13 @@ class Timeline(Module):
             elif isinstance(e, PayChange):
                 w.pay_reliability[w.act[e.actor]] = e.reliability
             elif isinstance(e, Shock):
-                mod, _, key = e.target.partition(".")
-                if mod not in w.params or key not in w.params[mod]:
-                    raise ValueError(f"timeline shock target '{e.target}' is not a parameter")
-                w.params[mod][key] = e.value
+                # the target is the parameter's scenario path (checked at load)
+                head, _, rest = e.target.partition(".")
+                if head == "economy":
+                    w.economy[rest] = e.value
+                else:
+                    mod, _, key = rest.partition(".")
+                    w.params[mod][key] = e.value
 
     def record(self, t: int, out: MonthRecord) -> None:
         out.nat["revenue"] = self.world.revenue

@@ -360,7 +360,9 @@ class PayChange(EventBase):
 
 class Shock(EventBase):
     type: Literal["shock"]
-    target: str = Field(description="a parameter path, e.g. economy.revenue_scale")
+    target: str = Field(
+        description="the parameter's path: economy.<name> (e.g. economy.revenue_scale) or parameters.<module>.<name>"
+    )
     value: float
 
 
@@ -520,9 +522,20 @@ class Scenario(Strict):
                     _known(r, rs, f"{where}.border_regions", "region")
             elif isinstance(ev, PayChange):
                 _known(ev.actor, as_, f"{where}.actor", "actor")
+            elif isinstance(ev, Shock) and not self._is_shock_target(ev.target):
+                raise ValueError(
+                    f"{where}.target: '{ev.target}' is not a parameter (economy.<name> or parameters.<module>.<name>)"
+                )
         if self.politics is not None:
             self._cross_politics(self.politics, comm, bs, ps)
         return self
+
+    def _is_shock_target(self, target: str) -> bool:
+        """A timeline shock changes a parameter of the economy section or of a module."""
+        parts = target.split(".")
+        if len(parts) == 2 and parts[0] == "economy":
+            return isinstance(getattr(self.economy, parts[1], None), Param)
+        return len(parts) == 3 and parts[0] == "parameters" and parts[2] in self.parameters.get(parts[1], {})
 
     @staticmethod
     def _cross_politics(pol: PoliticsConfig, comm: list[str], bs: set[str], ps: set[str]) -> None:
