@@ -178,6 +178,36 @@ def test_a_folder_in_use_is_refused_before_its_manifest_is_read(tmp_path: Path, 
     assert rc == 0, err
 
 
+SLOW_OPEN = (
+    "import sys, time; from shatterbelt.cli.main import main; from shatterbelt.experiments.store import ResultStore\n"
+    "real = ResultStore._connect\n"
+    "def slow(self, rebuild):\n"
+    "    print('opening', flush=True); time.sleep(3.0); real(self, rebuild)\n"
+    "ResultStore._connect = slow\n"
+    "sys.exit(main(sys.argv[1:]))"
+)
+
+
+def test_an_ensemble_opening_slowly_keeps_another_out(tmp_path: Path, capsys) -> None:
+    """A delay between reading the manifest and opening the database (the window in which two
+    ensembles used to mix) lets no other ensemble in: everything happens under the folder's lock."""
+    out = tmp_path / "slow"
+    a = subprocess.Popen([sys.executable, "-c", SLOW_OPEN, *ens(out, "--runs", "4", "--seed", "0")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert a.stdout is not None and a.stdout.readline().strip() == "opening"
+        rc, _, err = cli(ens(out, "--runs", "6", "--seed", "100"), capsys)
+        _, a_err = a.communicate(timeout=120)
+    finally:
+        if a.poll() is None:
+            a.kill()
+            a.wait()
+    one_error(rc, err, "in use by another process")
+    assert a.returncode == 0, a_err
+    assert stored_seeds(out) == [0, 1, 2, 3]
+    assert [r["seed"] for r in json.loads((out / "manifest.json").read_text())["runs"]] == [0, 1, 2, 3]
+
+
 def race_once(root: Path, i: int) -> dict[str, Any]:
     """Start two different ensembles on one folder at the same instant; what each did, what is stored."""
     out = root / f"race{i}"
