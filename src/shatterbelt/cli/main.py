@@ -10,6 +10,7 @@ traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Annotated
 
@@ -17,6 +18,7 @@ import typer
 
 from .. import __version__
 from ..errors import ShatterbeltError
+from ..scenario.params import ParameterRangeWarning
 from . import epstein, experiments, politics, report
 from . import run as run_commands
 from .common import extra_message, missing_extra
@@ -63,8 +65,20 @@ app.add_typer(experiments.app)
 app.add_typer(report.app)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """A parameter set outside its documented range: ``warning: <field>: <reason>`` on stderr."""
+    if issubclass(category, ParameterRangeWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _show_warning(message, category, filename, lineno, file, line)
+
+
+_show_warning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 ok, 2 user error, 130 interrupted)."""
+    warnings.showwarning = _one_line_warning
     try:
         rv = app(args=argv, standalone_mode=False)
         return int(rv) if isinstance(rv, int) else 0
