@@ -58,7 +58,7 @@ def test_scripted_politics_counts_the_vacuum_then_installs_the_timelines_governm
     assert not w.gov.caretaker and w.gov.term == 1
     assert w.vacuum_days_by_term == [(dt.date(2010, 10, 10) - dt.date(2010, 3, 1)).days]
     assert w.gov.portfolio[w.bloc["pa"]] == pytest.approx(0.6)
-    assert w.vacuum_months == v0 + 3  # no longer counted
+    assert w.vacuum_months == 0  # the vacuum ended with the government
 
 
 # ---------------------------------------------------------------------------- 3 economy

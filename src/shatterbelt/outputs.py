@@ -71,6 +71,9 @@ def build_panel(w: World) -> pa.Table:
 def build_events(w: World, seed: int) -> pa.Table:
     """Events in ACLED's column vocabulary, sorted by date (ties keep generation order)."""
     ev = w.events.columns()
+    ctl = w.control_events.columns()  # changes of control (control step)
+    if len(ctl["month"]):
+        ev = {k: np.concatenate([ev[k], ctl[k]]) for k in ev}
     n = len(ev["month"])
     order = np.lexsort((np.arange(n), ev["day"], ev["month"])) if n else np.zeros(0, np.int64)
     ev = {k: v[order] for k, v in ev.items()}

@@ -1,24 +1,37 @@
-"""Step 8 - Army cohesion and local collapse (S3).
+"""Step 8 - Army cohesion, desertion and local collapse (S3).
 
-Cohesion of the army in region r moves each month toward a target
+Cohesion of the army in region r starts at ``cohesion0`` (the level 2010's conditions
+sustain, not 1) and moves each month toward a target, through a smooth bounded transform:
 
-    target = 1 - a_pay arrears - a_ghost (ghost share / 0.3) - a_illeg illegitimacy_r
-               - a_pol politicization_r
+    x = 1 - a_pay arrears - a_ghost (ghost share / 0.3) - a_illeg illegitimacy_r
+          - a_pol politicization_r - a_mis mismatch_r - a_vac vacuum
+    target = 1 / (1 + exp(-4 (x - 1/2)))
 
-where arrears = months unpaid / unpaid_scale (capped at 1), the ghost share is
-corruption's part of the payroll, illegitimacy_r is the soldiers' mean (1 - L)
-for their own community in r, and politicization_r = 1 - sum_g s_g^2 over the
-groups soldiers answer to (the state or an entity: S3's "distributed among the
-entities").  On top, local defeat subtracts a shock: the month's army losses in r
-per 1,000 soldiers there, and being outnumbered by hostile outlaw strength.
+arrears = months unpaid / unpaid_scale (at most 1); the ghost share is corruption's
+part of the payroll; illegitimacy_r is the soldiers' mean (1 - L) for their own
+community; politicization_r = 1 - sum_g s_g^2 over the groups soldiers answer to (the
+state or an entity: S3's "distributed among the entities"); mismatch_r the chance that
+a soldier and a resident of r are of different communities; vacuum = min(1, vacuum
+months / 12) while a caretaker governs (S6).  Local defeat multiplies cohesion by
+exp(-a_defeat x army deaths per 1,000 soldiers in r).
 
-Below ``collapse_threshold``, with hostile outlaw strength at least
-``collapse_ratio`` times the army's in r, the local army collapses: each soldier
-(and police officer) there deserts with probability ``desert_share`` and goes
-home; the strongest hostile actor takes materiel worth ``materiel_per_soldier``
-per deserter.  Nothing in the scenario schedules a collapse: it can only emerge
-(as Mosul's did in June 2014).  The region counts as collapsed until the state
-holds the majority of control there again.
+Desertion is a threshold cascade (Granovetter 1978; McLauchlin 2015).  Every soldier
+has a fixed threshold theta_i (the mean of two uniforms: most soldiers in the middle,
+a few quick to leave, a few staunch).  The pressure on the soldiers of r is
+
+    P_r = d_coh (1 - cohesion_r) + d_mom momentum_r + d_near near_r
+
+with momentum_r = max(0, log((ratio_r + floor) / (ratio memory_r + floor))) the recent growth of hostile
+outlaw strength relative to the army's in r (not its level: an army many times larger
+can break when the enemy is coming on), and near_r the share of r's neighbours whose army
+has collapsed (contagion).  Soldiers watch each other: the share f_r deserting solves
+f = share of soldiers with theta_i < P_r + contagion f (iterated from f = 0).  Those
+soldiers desert and go home; when f_r reaches ``collapse_share`` the local army has
+collapsed: police desert with probability police_desert_share, and the strongest hostile
+outlaw actor there takes materiel worth materiel_per_soldier per deserter.  Nothing in
+the scenario schedules a collapse: it can only emerge (as Mosul's did in June 2014).  The
+region counts as collapsed until the state holds the majority of control again with
+cohesion above recover_threshold.
 """
 
 from __future__ import annotations
@@ -33,31 +46,39 @@ from .base import Module
 from .record import MonthRecord
 from .strength import compute_strength
 
+_THETA_KEY = "army.threshold"  # each person's fixed desertion threshold
+
 
 class ArmyCohesion(Module):
     name = "army"
     title = "Army cohesion and local collapse"
     PARAMS = {
+        "cohesion0": Param(value=0.6, range=(0.4, 0.9), source="assumption", note="cohesion at the start: about the level 2010's pay, ghosts, politicization and legitimacy sustain"),
         "adjust": Param(value=0.15, range=(0.05, 0.4), source="assumption", note="share of the gap to the target closed each month"),
-        "a_pay": Param(value=0.3, range=(0.1, 0.5), source="assumption"),
+        "a_pay": Param(value=0.3, range=(0.0, 0.5), source="assumption"),
         "unpaid_scale": Param(value=3.0, range=(1.0, 6.0), source="assumption", note="months of arrears counting fully"),
-        "a_ghost": Param(value=0.15, range=(0.05, 0.3), source="assumption", note="per 30% ghost soldiers"),
+        "a_ghost": Param(value=0.15, range=(0.0, 0.3), source="assumption", note="per 30% ghost soldiers"),
         "a_illeg": Param(value=0.4, range=(0.1, 0.8), source="assumption"),
         "a_pol": Param(value=0.25, range=(0.0, 0.5), source="seed claim", note="S3: the army 'distributed among the entities'"),
-        "a_defeat": Param(value=0.02, range=(0.005, 0.05), source="assumption", note="cohesion lost per army death per 1,000 soldiers in the region"),
-        "a_outnumbered": Param(value=0.1, range=(0.02, 0.3), source="assumption", note="cohesion lost per month per unit of hostile/army strength ratio above 1"),
-        "collapse_threshold": Param(value=0.35, range=(0.2, 0.5), source="assumption"),
+        "a_mis": Param(value=0.2, range=(0.0, 0.5), source="assumption", note="community mismatch of soldiers with the people they police (McLauchlin 2015)"),
+        "a_vac": Param(value=0.1, range=(0.0, 0.3), source="seed claim", note="S6: the political vacuum unsettles command"),
+        "a_defeat": Param(value=0.02, range=(0.005, 0.05), source="assumption", note="log-cohesion lost per army death per 1,000 soldiers in the region"),
+        "d_coh": Param(value=0.2, range=(0.05, 0.4), source="assumption", note="desertion pressure of lost cohesion"),
+        "d_mom": Param(value=0.1, range=(0.0, 0.3), source="assumption", note="desertion pressure of enemy momentum (per e-fold growth of hostile/army strength)"),
+        "d_near": Param(value=0.1, range=(0.0, 0.3), source="assumption", note="desertion pressure of collapses next door (contagion)"),
+        "contagion": Param(value=0.8, range=(0.0, 1.0), source="assumption", note="weight of comrades' desertion on one's own (Granovetter 1978)"),
+        "momentum_floor": Param(value=0.1, range=(0.02, 0.5), source="assumption", note="hostile/army ratio below which growth hardly registers as momentum"),
+        "momentum_memory": Param(value=0.8, range=(0.5, 0.95), source="assumption", note="monthly retention of the hostile/army ratio soldiers compare with"),
+        "collapse_share": Param(value=0.5, range=(0.3, 0.8), source="assumption", note="share of a region's soldiers deserting at which the local army has collapsed"),
         "recover_threshold": Param(value=0.5, range=(0.35, 0.7), source="assumption", note="cohesion at which a collapsed region's army is whole again (with the state in control)"),
-        "collapse_ratio": Param(value=0.5, range=(0.2, 1.5), source="assumption", note="hostile outlaw strength / army strength needed for a collapse"),
-        "desert_share": Param(value=0.7, range=(0.4, 0.95), source="assumption"),
         "police_desert_share": Param(value=0.5, range=(0.2, 0.9), source="assumption"),
         "materiel_per_soldier": Param(value=5000.0, range=(1000.0, 20000.0), source="assumption", note="USD of equipment captured per deserter"),
         "command_turnover": Param(value=0.3, range=(0.1, 0.7), source="assumption", note="share of serving members whose allegiance follows a new command apportionment"),
     }
-    STATE = ("cohesion", "collapsed", "army_collapses", "politicization", "captured", "deserters_a")
+    STATE = ("cohesion", "collapsed", "army_collapses", "politicization", "captured", "deserters_a", "ratio_memory", "desertion_f")
     READS = (
         "ghost_share", "regional_war", "border", "foreign_level", "unpaid_months", "L", "army_losses_r", "control", "gov",
-        "excluded",
+        "excluded", "vacuum_months",
     )
     RESULTS = (
         ("regional", "army_cohesion"), ("regional", "army_collapsed"), ("regional", "politicization"),
@@ -70,7 +91,9 @@ class ArmyCohesion(Module):
 
     def define_states(self) -> None:
         w = self.world
-        self.define("cohesion", 1.0, (w.R,))
+        self.define("cohesion", float(self.p.get("cohesion0", 0.6)), (w.R,))
+        self.define("ratio_memory", np.nan, (w.R,))  # the hostile/army strength ratio soldiers remember
+        self.define("desertion_f", 0.0, (w.R,))  # share of soldiers deserting this month (the cascade)
         self.define("collapsed", False, (w.R,), bool)
         self.define("army_collapses", [])  # (region, month) of every local collapse
         self.define("politicization", 0.0, (w.R,))
@@ -148,34 +171,60 @@ class ArmyCohesion(Module):
         frc = cen.fighters_arc()[a].astype(np.float64)  # R x C agents
         army_r = frc.sum(1)
         illeg = np.where(army_r > 0, (frc * (1.0 - w.L)).sum(1) / np.maximum(army_r, 1.0), 0.0)
+        alive = cen.alive_rc().astype(np.float64)
+        pop_sh = alive / np.maximum(alive.sum(1, keepdims=True), 1.0)
+        sol_sh = frc / np.maximum(army_r[:, None], 1.0)
+        mismatch = np.where(army_r > 0, 1.0 - (sol_sh * pop_sh).sum(1), 0.0)
         pol = self._politicization()
         arrears = min(1.0, w.unpaid_months[a] / p["unpaid_scale"])
-        target = 1.0 - p["a_pay"] * arrears - p["a_ghost"] * w.ghost_share / 0.3 - p["a_illeg"] * illeg - p["a_pol"] * pol
+        vac = min(1.0, w.vacuum_months / 12.0) if w.gov.caretaker else 0.0
+        x = (
+            1.0 - p["a_pay"] * arrears - p["a_ghost"] * w.ghost_share / 0.3 - p["a_illeg"] * illeg - p["a_pol"] * pol
+            - p["a_mis"] * mismatch - p["a_vac"] * vac
+        )
+        target = 1.0 / (1.0 + np.exp(-4.0 * (x - 0.5)))
         army_persons = army_r * w.w
         losses_per_1000 = np.where(army_persons > 0, w.log.army_losses_r / np.maximum(army_persons, 1.0) * 1000.0, 0.0)
         S = compute_strength(w)
         hostile = (w.danger[a][:, None] * S * w.outlaw[:, None]).sum(0)
         ratio = np.where(S[a] > 0, hostile / np.maximum(S[a], 1e-9), 0.0)
-        shock = p["a_defeat"] * losses_per_1000 + p["a_outnumbered"] * np.maximum(0.0, ratio - 1.0)
-        coh = w.cohesion + p["adjust"] * (target - w.cohesion) - shock
-        w.cohesion = np.clip(coh, 0.0, 1.0)
+        coh = w.cohesion + p["adjust"] * (target - w.cohesion)
+        w.cohesion = coh * np.exp(-p["a_defeat"] * losses_per_1000)
         w.politicization = pol
         w.captured = []
+        # enemy momentum: growth of the hostile/army ratio over what soldiers remember
+        mem = np.where(np.isnan(w.ratio_memory), ratio, w.ratio_memory)
+        r0 = p["momentum_floor"]
+        momentum = np.maximum(0.0, np.log((ratio + r0) / (mem + r0)))
+        w.ratio_memory = p["momentum_memory"] * mem + (1.0 - p["momentum_memory"]) * ratio
+        near = (w.adj.astype(np.float64) @ w.collapsed.astype(np.float64)) / np.maximum(w.adj.sum(1), 1)
+        pressure = p["d_coh"] * (1.0 - w.cohesion) + p["d_mom"] * momentum + p["d_near"] * near
 
         # recover: the state again holds most of the region
         w.collapsed &= ~((w.control[0] > 0.5) & (w.cohesion > p["recover_threshold"]))
-        # collapse
-        hit = (w.cohesion < p["collapse_threshold"]) & (ratio >= p["collapse_ratio"]) & (army_r > 0) & ~w.collapsed
-        if not hit.any():
-            return
+
+        # the cascade, on the soldiers present in each region
         fidx = w.fighter_idx
-        alive = ppl.status[fidx] == FIGHTER
-        fr = ppl.region[fidx].astype(np.int64)
+        alive_f = ppl.status[fidx] == FIGHTER
         fa = ppl.actor[fidx].astype(np.int64)
-        share = np.where(fa == a, p["desert_share"], np.where(w.is_police[np.maximum(fa, 0)], p["police_desert_share"], 0.0))
-        u = w.rng.agent_uniforms("army.desert", t, fidx)
-        go = alive & hit[fr] & (u < share)
+        sol = alive_f & (fa == a)
+        sidx = fidx[sol]
+        theta = self.thresholds(sidx)
+        sr = ppl.region[sidx].astype(np.int64)
+        f = cascade(theta, sr, pressure, p["contagion"], w.R)
+        w.desertion_f = f
+        hit = (f >= p["collapse_share"]) & (army_r > 0) & ~w.collapsed
+        go_s = theta < (pressure + p["contagion"] * f)[sr]
+        fr = ppl.region[fidx].astype(np.int64)
+        go = np.zeros(fidx.size, bool)
+        go[np.flatnonzero(sol)[go_s]] = True
+        if hit.any():
+            u = w.rng.agent_uniforms("army.desert", t, fidx)
+            pol_go = alive_f & w.is_police[np.maximum(fa, 0)] & hit[fr] & (u < p["police_desert_share"])
+            go |= pol_go
         sel = fidx[go]
+        if sel.size == 0:
+            return
         with w.changing(sel):
             ppl.status[sel] = CIV
             ppl.actor[sel] = NO_ACTOR
@@ -187,11 +236,16 @@ class ArmyCohesion(Module):
         for r in np.flatnonzero(hit):
             w.collapsed[r] = True
             w.army_collapses.append((w.reg.ids[r], w.months[t]))
-            cand = np.flatnonzero(w.outlaw & (w.danger[a] > 0))
+            cand = np.flatnonzero(w.outlaw & (w.danger[a] > 0) & (S[:, r] > 0))
             if cand.size:
                 taker = cand[np.argmax(S[cand, r])]
                 w.captured.append((int(taker), deserters[r] * p["materiel_per_soldier"]))
         w.changed()
+
+    def thresholds(self, idx: np.ndarray) -> np.ndarray:
+        """Each person's fixed desertion threshold: the mean of two uniforms (triangular on [0, 1])."""
+        rng = self.world.rng
+        return 0.5 * (rng.agent_uniforms(_THETA_KEY, 0, idx) + rng.agent_uniforms(_THETA_KEY, 1, idx))
 
     def _politicization(self) -> np.ndarray:
         """1 - Herfindahl of the groups soldiers answer to (the state, or one entity), per region."""
@@ -215,3 +269,21 @@ class ArmyCohesion(Module):
         out.reg["army_collapsed"] = w.collapsed
         out.reg["politicization"] = w.politicization
         out.nat["army_cohesion"] = float((w.cohesion * army).sum() / army.sum()) if army.sum() > 0 else np.nan
+
+
+def cascade(theta: np.ndarray, region: np.ndarray, pressure: np.ndarray, contagion: float, R: int) -> np.ndarray:
+    """Share of each region's soldiers who desert: the smallest fixed point of
+    f = share of soldiers with theta < pressure + contagion f (Granovetter 1978), from f = 0."""
+    n = np.bincount(region, minlength=R).astype(np.float64)
+    order = np.lexsort((theta, region))
+    th = theta[order]
+    start = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+    f = np.zeros(R)
+    for _ in range(200):
+        x = pressure + contagion * f
+        k = np.array([np.searchsorted(th[start[r] : start[r] + int(n[r])], x[r]) for r in range(R)], np.float64)
+        nf = np.where(n > 0, k / np.maximum(n, 1.0), 0.0)
+        if np.array_equal(nf, f):
+            break
+        f = nf
+    return f

@@ -17,8 +17,9 @@ from ..population import CIV
 from ..rng import uniforms
 
 
-def moves_numpy(status, region, community, origin, displaced, C, prob, key_flee, thr, do_return, key_ret, scratch, flagged):  # noqa: ANN001, ANN201, E501
-    """(who flees, who returns) this month, both sorted; ``prob[cell]`` flight, ``thr[origin, community]`` return."""
+def moves_numpy(status, region, community, origin, displaced, prestart, C, prob, key_flee, thr, do_return, key_ret, scratch, flagged):  # noqa: ANN001, ANN201, E501
+    """(who flees, who returns) this month, both sorted; ``prob[cell]`` flight, ``thr[origin, community]`` return.
+    People displaced before the start (``prestart``) are not among those who return."""
     mv = np.zeros(0, np.int64)
     if prob.max() > 0:
         cell = region.astype(np.int64) * C + community
@@ -27,21 +28,21 @@ def moves_numpy(status, region, community, origin, displaced, C, prob, key_flee,
             mv = cand[uniforms(key_flee, cand) < prob[cell[cand]]]
     back = np.zeros(0, np.int64)
     if do_return:
-        d = np.union1d(np.flatnonzero(displaced & (status == CIV)), mv)
+        d = np.union1d(np.flatnonzero(displaced & ~prestart & (status == CIV)), mv)
         if d.size:
             back = d[uniforms(key_ret, d) < thr[origin[d].astype(np.int64), community[d].astype(np.int64)]]
     return mv, back
 
 
-def moves_numba(status, region, community, origin, displaced, C, prob, key_flee, thr, do_return, key_ret, scratch, flagged):  # noqa: ANN001, ANN201, E501
+def moves_numba(status, region, community, origin, displaced, prestart, C, prob, key_flee, thr, do_return, key_ret, scratch, flagged):  # noqa: ANN001, ANN201, E501
     """As :func:`moves_numpy`, in one fused pass over the people."""
-    displace(status, region, community, origin, displaced, C, threshold_bits(prob), np.uint64(key_flee), thr,
+    displace(status, region, community, origin, displaced, prestart, C, threshold_bits(prob), np.uint64(key_flee), thr,
              bool(do_return), np.uint64(key_ret), scratch)
     return flagged(1), flagged(2)
 
 
 @njit(parallel=True, cache=True)
-def displace(status, region, community, origin, displaced, C, pbits, key_flee, thr, do_return, key_ret, flag):
+def displace(status, region, community, origin, displaced, prestart, C, pbits, key_flee, thr, do_return, key_ret, flag):
     """flag[i] bit 1: flees this month; bit 2: returns home this month.
 
     ``pbits[cell]`` is the flight probability as an integer threshold on the hash's 53 bits
@@ -64,7 +65,7 @@ def displace(status, region, community, origin, displaced, C, pbits, key_flee, t
                 flee = civ & (zb[j] < pbits[np.int64(region[i]) * C + np.int64(community[i])])
                 flag[i] = flee
                 buf[k] = i  # branch-free list of who may return: displaced civilians (and who just fled)
-                k += civ & (displaced[i] | flee)
+                k += civ & ((displaced[i] & ~prestart[i]) | flee)
             if do_return:
                 for q in range(k):
                     i = buf[q]

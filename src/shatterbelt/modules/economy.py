@@ -9,8 +9,12 @@ Services in a region = (1 - exp(-spend per person / need)) x the state's control
 there (no services where it does not rule).  Ghost soldiers (a share of
 corruption) are paid but do not fight.  An actor pays its fighters from its
 cash; when a month's pay falls short, arrears accumulate (the Sons of Iraq's
-were real in 2010).  Capacity = what an actor can pay = budget / pay.  Materiel captured from
-a collapsing army (army step) is added to the taker's cash at the next month's payroll.
+were real in 2010).  Capacity = what an actor can pay = budget / pay (it limits what an
+actor pays, not how many join: see mobilization).  Territory is income: a non-state
+entity taxes the people of the regions it holds (``territory_tax`` per resident x its
+control share, split among its actors by size), on top of an actor's extortion of its
+own community.  Materiel captured from a collapsing army (army step) and loot taken with
+a region (control step) are added to the taker's cash at the next month's payroll.
 """
 
 from __future__ import annotations
@@ -34,12 +38,13 @@ class Economy(Module):
         "reserve_draw_months": Param(value=24, range=(6, 48), source="assumption", note="months over which an actor would spend its reserves on more fighters"),
         "income_smoothing": Param(value=0.2, range=(0.05, 0.5), source="assumption", note="weight of this month's income in the expected income"),
         "arrears_threshold": Param(value=0.75, range=(0.5, 0.95), source="assumption", note="paid share below which a month counts as unpaid"),
+        "territory_tax": Param(value=0.2, range=(0.0, 1.0), source="assumption", note="USD per resident per month a non-state entity raises where it holds control (taxation, checkpoints, smuggling)"),
     }
     STATE = (
         "services", "cash", "income", "income_ema", "capacity", "paid_frac", "unpaid_months", "rents", "bloc_funds",
         "ghost_share",
     )
-    READS = ("revenue", "regional_war", "pay_reliability", "gov", "excluded", "control", "patron_money", "captured")
+    READS = ("revenue", "regional_war", "pay_reliability", "gov", "excluded", "control", "patron_money", "captured", "looted")
     RESULTS = (
         ("regional", "services"), ("national", "ghost_share"), ("national", "capacity_{actor}"),
         ("national", "unpaid_months_{actor}"), ("national", "rents_{bloc}"),
@@ -127,9 +132,19 @@ class Economy(Module):
             e = w.entity_of_actor[a]
             base = civ @ w.actor_comm[a] if not w.open_recruit[a] else civ.sum(1)
             inc[a] += w.extortion[a] * float((w.control[e] * base).sum())
+        # taxation of the territory a non-state entity holds, split among its actors by size
+        tax = self.p["territory_tax"]
+        if tax > 0:
+            held = w.control @ civ.sum(1)  # E: residents under each entity's control
+            nonstate = w.has_agents & ~w.is_state & (w.entity_of_actor != 0)
+            for e in np.unique(w.entity_of_actor[nonstate]):
+                kids = np.flatnonzero(nonstate & (w.entity_of_actor == e))
+                sz = fighters[kids] + 1.0
+                inc[kids] += tax * held[e] * sz / sz.sum()
         boost = 1.0 + self.p["war_income_boost"] * w.regional_war * w.is_insurgency
         inc += w.own_income * boost
         inc += w.patron_money[:, : w.A].sum(0)
+        inc += w.looted  # loot of the regions actors took last month (control step)
         inc[w.is_foreign] = 0.0
         w.income = inc
 

@@ -1,8 +1,9 @@
 """Step 4 - Legitimacy of the state for community c in region r.
 
-L[r, c] = clip(base + w_rep (rep_c - 1) + w_serv (services_r - services_ref)
-               + w_sec (security_r - 1) - w_occ aversion_c occupation_r
-               - w_vac vacuum - w_excl excluded_c, 0, 1)
+x[r, c] = base + w_rep (rep_c - 1) + w_serv (services_r - services_ref)
+          + w_sec (security_r - 1) - w_occ aversion_c occupation_r
+          - w_vac vacuum - w_excl excluded_c - penalty_c
+L*[r, c] = 1 / (1 + exp(-4 (x - 1/2) / width) )      (a smooth bounded transform)
 
 * rep_c: community c's share of power over its share of people (politics step);
 * services_r in [0, 1] (economy step);
@@ -10,11 +11,15 @@ L[r, c] = clip(base + w_rep (rep_c - 1) + w_serv (services_r - services_ref)
 * occupation_r = foreign troops per 1,000 residents / occupation_ref, capped at 1,
   weighted by each community's aversion to the occupation;
 * vacuum = min(1, months without a formed government / 12) (S6);
-* excluded_c = the seat share of c's entities excluded outright (none in the default scenarios),
-  and a lasting penalty for every marginalization event against an entity of c (politics layer).
+* excluded_c = the seat share of c's entities excluded outright (none in the default scenarios);
+* penalty_c = the legitimacy penalties of marginalization events against an entity of c
+  (politics layer), each decaying by ``excl_decay`` a month from the month it happened.
 
-A weighted sum clipped to [0, 1] is the brief's starting point; the weights are
-assumptions with ranges, documented in docs/ODD.md.
+The logistic has slope 1/width at x = 1/2, so near the middle it is the weighted sum;
+toward 0 and 1 it flattens without ever sticking: every cause still moves L both ways
+(a clipped sum would hold L at 0 while its causes improve underneath).  L moves each
+month by ``adapt`` of the gap to L*.  The weights are assumptions with ranges,
+documented in docs/ODD.md.
 """
 
 from __future__ import annotations
@@ -40,14 +45,18 @@ class Legitimacy(Module):
         "w_vac": Param(value=0.1, range=(0.0, 0.25), source="seed claim", note="the essay's 'political vacuum' (S6)"),
         "w_excl": Param(value=0.2, range=(0.05, 0.4), source="assumption"),
         "adapt": Param(value=0.5, range=(0.2, 1.0), source="assumption", note="share of the gap to the new level closed each month"),
+        "width": Param(value=1.0, range=(0.6, 1.5), source="assumption", note="width of the logistic bounding legitimacy (slope 1/width at L = 1/2)"),
+        "excl_decay": Param(value=0.05, range=(0.0, 0.2), source="assumption", note="monthly decay of a marginalization event's legitimacy penalty"),
     }
-    STATE = ("L",)
+    STATE = ("L", "excl_seen", "excl_effect")
     READS = ("representation", "gov", "vacuum_months", "excluded", "seats", "excl_penalty", "services", "security", "foreign_r")
     RESULTS = (("regional", "legitimacy_{community}"), ("national", "legitimacy_{community}"))
 
     def define_states(self) -> None:
         w = self.world
         self.define("L", 0.5, (w.R, w.C))
+        self.define("excl_seen", 0.0, (w.C,))  # the politics layer's cumulative penalties seen so far
+        self.define("excl_effect", 0.0, (w.C,))  # their decaying effect on legitimacy
 
     def init(self) -> None:
         w = self.world
@@ -63,7 +72,10 @@ class Legitimacy(Module):
         excl = np.zeros(w.C)
         if w.excluded.any():
             excl = np.minimum(1.0, (w.bloc_comm[w.excluded] * w.seats[w.excluded, None]).sum(0) / np.maximum((w.bloc_comm * w.seats[:, None]).sum(0), 1e-9) * 2.0)
-        L = (
+        # new marginalization penalties enter in full, then decay
+        w.excl_effect = (1.0 - p["excl_decay"]) * w.excl_effect + (w.excl_penalty - w.excl_seen)
+        w.excl_seen = w.excl_penalty.copy()
+        x = (
             p["base"]
             + p["w_rep"] * (rep[None, :] - 1.0)
             + p["w_serv"] * (w.services[:, None] - p["services_ref"])
@@ -71,9 +83,9 @@ class Legitimacy(Module):
             - p["w_occ"] * self.aversion[None, :] * occupation[:, None]
             - p["w_vac"] * vac
             - p["w_excl"] * excl[None, :]
-            - w.excl_penalty[None, :]
+            - w.excl_effect[None, :]
         )
-        L = np.clip(L, 0.0, 1.0)
+        L = 1.0 / (1.0 + np.exp(-4.0 * (x - 0.5) / p["width"]))
         w.L = L if first else w.L + p["adapt"] * (L - w.L)
 
     def step(self, t: int) -> None:

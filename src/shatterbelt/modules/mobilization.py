@@ -14,12 +14,22 @@ perceived risk (Epstein's C/A ratio, k = 2.3).  The weights m are the actor's
 ``motivation`` in the scenario: rebels are moved by grievance, militias by fear,
 soldiers by pay and legitimacy.
 
-i is eligible for the actor with the largest positive net.  An actor takes
-recruits only while it can pay them: of E_a eligible people it takes
-min(join_rate x E_a, vacancies) where vacancies = capacity - fighters.
-Fighters leave when the inequality fails by a margin (rate leave_rate), when
-pay has not come for ``unpaid_max`` months, or when the actor is over its
-capacity (it sheds the excess).  Deserting soldiers go home.
+i is eligible for the actor with the largest positive net, and joins with
+probability join_rate.  Pay is one pull among several, not a cap: a non-state
+actor takes eligible people whatever it can pay (unpaid volunteers are persons),
+as many as its members' social ties reach (``network_rate`` recruits a month per
+member; Humphreys & Weinstein 2008), and pay and arrears act on retention.  An actor that cannot pay everyone pays a
+smaller share (its pay pull falls with it), and its opportunists (the pay share
+of its motivation) drift away: fighters leave when the inequality fails by a
+margin (rate leave_rate), when pay has not come for ``unpaid_max`` months, and
+at ``excess_leave`` x the unpaid share of the ranks, each weighted by how much
+the actor's fighters joined for pay (Weinstein 2007: rich groups recruit
+opportunists, poor ones the committed).  State forces recruit from all
+communities, and forces on a public payroll (auxiliaries such as the Sons of
+Iraq, a regional guard) from their own, up to their authorised strength (the
+documented 2010 strength x ``authorised_ratio``) while the budget pays them.  The insurgency's ideological
+pull grows with the premiership vacuum (``vacuum_pull``, S6).  Deserting
+soldiers go home.
 """
 
 from __future__ import annotations
@@ -56,10 +66,14 @@ class Mobilization(Module):
         "candidate_min_share": Param(value=0.2, range=(0.1, 0.5), source="assumption", note="an actor recruits from communities making up at least this share of its base"),
         "pool_ratio": Param(value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
         "haven_pull": Param(value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
+        "vacuum_pull": Param(value=0.1, range=(0.0, 0.3), source="seed claim", note="S6: pull of the insurgency in a full year of premiership vacuum"),
+        "network_rate": Param(value=0.05, range=(0.01, 0.15), source="assumption", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
+        "authorised_ratio": Param(value=1.0, range=(0.9, 1.3), source="assumption", note="state forces' authorised strength over their documented 2010 strength"),
     }
     STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a")
     READS = (
-        *STRENGTH_READS, "pay_reliability", "capacity", "paid_frac", "unpaid_months", "L", "fear", "control", "strength"
+        *STRENGTH_READS, "pay_reliability", "capacity", "paid_frac", "unpaid_months", "L", "fear", "control", "strength",
+        "vacuum_months", "gov",
     )
     USES = ("army",)
     RESULTS = (
@@ -78,6 +92,7 @@ class Mobilization(Module):
     def define_states(self) -> None:
         w = self.world
         A, R = w.A, w.R
+        self.payroll_force = w.is_state | (w.state_budget_share > 0) | (w.regional_budget_share > 0)
         self.define("present", w.region_w > 0, (A, R), bool)  # where each actor may recruit
         self.define("risk", 0.0, (A, R))  # perceived risk of fighting for each actor there
         default_T = self.p.get("threshold", 0.1)
@@ -168,6 +183,8 @@ class Mobilization(Module):
         ideo = np.ones((w.A, w.R))
         if w.regional_war > 0:
             ideo[w.is_insurgency] += p["haven_pull"] * w.regional_war * np.where(w.border, 1.0, 0.5)
+        if w.gov.caretaker and p["vacuum_pull"] > 0:
+            ideo[w.is_insurgency] += p["vacuum_pull"] * min(1.0, w.vacuum_months / 12.0)
         M = w.motivation
         return M[:, PAY_, None] * payattr[:, None] + M[:, IDEO_, None] * ideo  # A x R
 
@@ -232,7 +249,12 @@ class Mobilization(Module):
         const = self._pulls() - w.threshold[:, None]  # A x R
 
         fighters_a = cen.fighters_ar().sum(1)
-        vac = np.maximum(0.0, w.capacity * w.scale - fighters_a)  # agents
+        # forces on a public payroll (state forces, auxiliaries, a regional guard): open places up to
+        # their authorised strength while the budget pays them; everyone else recruits through its
+        # members' ties, whatever it can pay (Humphreys & Weinstein 2008)
+        room = np.minimum(w.capacity, w.size0 * p["authorised_ratio"]) * w.scale - fighters_a  # agents
+        ties = p["network_rate"] * np.maximum(fighters_a, p["presence_min"] * w.scale)
+        vac = np.where(self.payroll_force, np.maximum(0.0, room), ties)
         can = w.has_agents & (vac > 0.0)
         # ------------------------------------------------ joining
         key = w.rng.key("mobilization.join", t)
@@ -252,7 +274,8 @@ class Mobilization(Module):
             ppl.region, ppl.community, ppl.status, ppl.fighting_age, ppl.hardship, ppl.risk, cell_na, tab,
             self._hardship_floor(ok, const), w.C, np.ascontiguousarray(w.L), np.ascontiguousarray(w.fear), best8, w.A,
         ).astype(np.float64)
-        prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
+        with np.errstate(invalid="ignore"):
+            prob = np.where(E > 0, np.minimum(p["join_rate"], vac / np.maximum(E, 1.0)), 0.0)
         rec, ra = self.k_join(best8, np.uint64(key), prob)
         with w.changing(rec):
             ppl.status[rec] = FIGHTER
@@ -271,12 +294,14 @@ class Mobilization(Module):
             unpaid = w.unpaid_months >= p["unpaid_max"]
             cap_agents = w.capacity * w.scale
             excess = np.where(fighters_a > 0, np.maximum(0.0, fighters_a - cap_agents) / np.maximum(fighters_a, 1), 0.0)
+            # how much an actor's fighters came for pay: state forces' fully, others' by their motivation
+            opportunism = np.where(w.is_state, 1.0, M[:, PAY_] / np.maximum(M.sum(1), 1e-12))
             gone, ga = self.k_leave(
                 fidx, ppl.actor, ppl.region, ppl.origin, ppl.community, ppl.hardship, ppl.risk, w.is_state,
                 np.ascontiguousarray(M[:, G_]), np.ascontiguousarray(M[:, F_]), np.ascontiguousarray(M[:, L_]),
                 np.ascontiguousarray(w.L), np.ascontiguousarray(w.fear), np.ascontiguousarray(const),
                 np.ascontiguousarray(w.risk), -p["leave_margin"], p["leave_rate"],
-                np.where(unpaid, p["unpaid_leave"], 0.0), p["excess_leave"] * excess,
+                np.where(unpaid, p["unpaid_leave"] * opportunism, 0.0), p["excess_leave"] * excess * opportunism,
                 np.uint64(w.rng.key("mobilization.leave", t)),
             )
             self._leave(gone, ga)

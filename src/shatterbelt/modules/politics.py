@@ -185,6 +185,7 @@ class ScriptedPolitics(PoliticsModule):
                 {"term": w.gov.term, "pm_bloc": ev.pm_bloc, "pm_candidate": ev.pm_candidate, "date": ev.date.isoformat()}
             )
             self.vacuum_start = None
+            w.vacuum_months = 0  # the vacuum ends when a government forms
             # new command apportionment: re-draw the allegiance of serving members
             # in proportion to how much command changed hands
             self.reapportion_command()
@@ -210,7 +211,7 @@ class EndogenousPolitics(PoliticsModule):
         self.marg_ref_us = max(float(w.size0[w.is_foreign].sum()), 1.0)
         w.seats_by_election = {}
         w.excl_penalty = np.zeros(w.C)
-        self.L0 = w.L.copy()
+        self.L0: np.ndarray | None = None  # legitimacy in the first month (turnout baseline), taken at step 0
         start = w.month_date(0)
         g = w.sc.initial_government
         if g.caretaker:
@@ -247,6 +248,8 @@ class EndogenousPolitics(PoliticsModule):
     # ------------------------------------------------------------------ month
     def step(self, t: int) -> None:
         w = self.world
+        if self.L0 is None:
+            self.L0 = w.L.copy()  # legitimacy has been initialised by now
         ev = w.scripted_government.get(t)
         if ev is not None:
             self.proc = None
@@ -321,13 +324,14 @@ class EndogenousPolitics(PoliticsModule):
         att = default_attachment(self.cfg)
         alive = w.census().alive_rc().astype(np.float64) * w.w
         turnout: dict[str, dict[str, float]] = {}
+        L0 = self.L0 if self.L0 is not None else w.L
         for r, g in enumerate(w.reg.ids):
             if g not in att:
                 continue
             turnout[g] = {}
             for ci, c in enumerate(w.comm.ids):
                 rr = rate.get(g, {}).get(c, 0.0)
-                factor = (0.5 + w.L[r, ci]) / (0.5 + self.L0[r, ci])
+                factor = (0.5 + w.L[r, ci]) / (0.5 + L0[r, ci])
                 turnout[g][c] = float(alive[r, ci] * rr * factor)
         seats = hold_election(self.cfg, att, turnout, w.gen("politics.election", t), system=system)
         self.seats = {b: int(seats.get(b, 0)) for b in w.bloc.ids}
@@ -368,6 +372,7 @@ class EndogenousPolitics(PoliticsModule):
             }
         )
         self.proc = None
+        w.vacuum_months = 0  # the vacuum ends when a government forms
         self.reapportion_command()
 
     def _engine_gov(self, gov: Cabinet, caretaker: bool) -> Government:

@@ -1,7 +1,8 @@
 """Effective fighting strength of every actor in every region (shared by risk, violence and control).
 
 strength = fighters (persons) x quality x local multipliers: the army's local
-cohesion and its ghost-soldier share, the insurgency's safe-haven boost next to a
+cohesion (fighters are the soldiers present: ghost soldiers are on the payroll only,
+so they are counted once, in the economy's unit cost), the insurgency's safe-haven boost next to a
 neighbouring war; a foreign force's strength is its troops deployed there.
 
 These are pure functions of the current state: mobilization, violence, the army and control
@@ -16,7 +17,7 @@ import numpy as np
 from ..world import World
 
 #: the state that strength is computed from (declared in ``READS`` by every module that computes it)
-STRENGTH_READS = ("cohesion", "ghost_share", "regional_war", "border", "foreign_level")
+STRENGTH_READS = ("cohesion", "regional_war", "border", "foreign_level")
 
 
 def foreign_deployment(world: World) -> np.ndarray:
@@ -34,7 +35,7 @@ def compute_strength(world: World) -> np.ndarray:
     f = cen.fighters_ar().astype(np.float64) * world.w
     s = f * world.quality[:, None]
     a = world.army_i
-    s[a] *= world.cohesion * (1.0 - world.ghost_share)
+    s[a] *= world.cohesion
     haven = float(world.params.get("violence", {}).get("haven_quality", 0.0))
     if world.regional_war > 0 and haven > 0:
         boost = 1.0 + haven * world.regional_war * np.where(world.border, 1.0, 0.5)

@@ -46,8 +46,11 @@ from .strength import STRENGTH_READS, compute_strength, foreign_deployment
 # event type codes
 BATTLE, EXPLOSION, VAC, ARREST = 0, 1, 2, 3
 EVENT_TYPES = ("Battles", "Explosions/Remote violence", "Violence against civilians", "Strategic developments")
-SUB_TYPES = ("Armed clash", "Remote explosive/landmine/IED", "Attack", "Arrests", "Suicide bomb")
-SUB_CLASH, SUB_IED, SUB_ATTACK, SUB_ARREST, SUB_SUICIDE = range(5)
+SUB_TYPES = (
+    "Armed clash", "Remote explosive/landmine/IED", "Attack", "Arrests", "Suicide bomb",
+    "Non-state actor overtakes territory", "Government regains territory",
+)
+SUB_CLASH, SUB_IED, SUB_ATTACK, SUB_ARREST, SUB_SUICIDE, SUB_OVERTAKES, SUB_GOV_REGAINS = range(7)
 
 _RATE_KEY = {
     ActorKind.state_army: "rate_state",

@@ -1,0 +1,153 @@
+"""The escalation mechanisms (issue 9), each a designed situation on ``tiny.yaml`` with an asserted outcome.
+
+As in ``test_mechanisms.py``: a fresh simulation of the three-region toy country at scale 1.0,
+the state the situation needs set by hand, one module stepped, the outcome its rule implies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shatterbelt.modules.strength import compute_strength
+from shatterbelt.population import CIV
+from tests.test_mechanisms import _ids, _sim, _step
+
+
+# ---------------------------------------------------------------------------- mobilization
+def test_people_join_an_actor_that_cannot_pay_them_when_grievance_and_fear_are_high():
+    sim = _sim()
+    w = sim.world
+    _, _, ins, _, b = _ids(w)
+    w.capacity[ins] = 0.0  # not a dollar for new fighters
+    w.paid_frac[ins] = 0.0
+    w.cash[ins] = 0.0
+    w.L[:, b] = 0.0  # community b judges the state illegitimate...
+    w.fear[:, b] = 0.9  # ...and fears for its life
+    _step(sim, "mobilization", 0)
+    assert w.log.recruits_a[ins] > 0
+
+
+def test_an_actors_income_grows_with_the_territory_it_holds():
+    income = {}
+    for held in (0.0, 1.0):
+        sim = _sim()
+        w = sim.world
+        _, _, ins, _, _ = _ids(w)
+        e = w.entity_of_actor[ins]
+        _step(sim, "timeline", 0)
+        w.control[:, 0] = 0.0
+        w.control[e, 0] = held  # the insurgency holds R1, or nothing
+        w.control[0, 0] = 1.0 - held
+        _step(sim, "economy", 0)
+        income[held] = w.income[ins]
+    assert income[1.0] > income[0.0]
+
+
+# ---------------------------------------------------------------------------- army
+def _army_facing_momentum(paid: bool) -> tuple[bool, float]:
+    sim = _sim()
+    w = sim.world
+    army, _, ins, _, _ = _ids(w)
+    if paid:
+        w.cohesion[:] = 0.9
+        w.unpaid_months[army] = 0.0
+        w.ghost_share = 0.0
+    else:
+        w.cohesion[:] = 0.3  # months of arrears, ghosts and a unit of the other community
+        w.unpaid_months[army] = 6.0
+        w.ghost_share = 0.5
+    # the insurgents come on: their strength relative to the army's has tripled over what soldiers remember
+    S = compute_strength(w)
+    ratio = (w.danger[army][:, None] * S * w.outlaw[:, None]).sum(0) / np.maximum(S[army], 1e-9)
+    w.ratio_memory = ratio / 3.0
+    persons = w.census().fighters_ar()[:, 0]
+    assert persons[army] > 2 * persons[ins]  # a large nominal advantage in R1
+    soldiers = int(((w.people.actor == army) & (w.people.region == 0)).sum())
+    _step(sim, "army", 0)
+    left = int(((w.people.actor == army) & (w.people.region == 0)).sum())
+    return bool(w.collapsed[0]), left / soldiers
+
+
+def test_an_unpaid_ghost_heavy_mismatched_unit_facing_momentum_collapses_a_paid_cohesive_one_does_not():
+    collapsed, left = _army_facing_momentum(paid=False)
+    assert collapsed and left < 0.5
+    collapsed, left = _army_facing_momentum(paid=True)
+    assert not collapsed and left > 0.9
+
+
+# ---------------------------------------------------------------------------- control
+def test_control_does_not_change_between_allies():
+    held = {}
+    for allied in (False, True):
+        sim = _sim()
+        w = sim.world
+        _, mil, _, _, _ = _ids(w)
+        e = w.entity_of_actor[mil]
+        ctl = sim.module("control")
+        if allied:
+            ctl.ent_hostile[0, e] = ctl.ent_hostile[e, 0] = False  # the militia's entity and the state are allies
+        w.quality[mil] = 100.0  # the militia overwhelms everyone where it is
+        _step(sim, "control", 0)
+        held[allied] = (int(w.controller[1]), float(w.control[e, 1]))
+    e = held[False][0]
+    assert e != 0 and held[False][1] > 0.5  # an enemy takes R2 from the state
+    assert held[True] == (0, 0.0)  # an ally does not: the state holds, the ally's weight with it
+
+
+# ---------------------------------------------------------------------------- displacement
+def test_a_region_that_changes_hands_loses_a_tenth_of_those_who_fear_the_new_controller_in_three_months():
+    sim = _sim()
+    w = sim.world
+    ppl = w.people
+    _, _, ins, a, _ = _ids(w)
+    r2 = w.reg["R2"]
+    _step(sim, "displacement", 0)  # the state holds R2
+    before = int(((ppl.region == r2) & (ppl.community == a) & (ppl.status == CIV)).sum())
+    e = w.entity_of_actor[ins]
+    w.controller[r2] = e  # the insurgency (hostile to community a) takes R2
+    for t in (1, 2, 3):
+        _step(sim, "displacement", t)
+    after = int(((ppl.region == r2) & (ppl.community == a) & (ppl.status == CIV)).sum())
+    assert after <= 0.9 * before
+
+
+def test_people_displaced_before_the_start_do_not_return_by_the_new_flows_rule():
+    sim = _sim()
+    w = sim.world
+    disp = sim.module("displacement")
+    disp.p["return_rate"] = 1.0
+    pre = np.flatnonzero(w.prestart)
+    assert pre.size > 0
+    _step(sim, "displacement", 0)
+    assert w.people.displaced[pre].all()
+
+
+# ---------------------------------------------------------------------------- vacuum, legitimacy
+def test_the_vacuum_resets_when_a_government_forms():
+    sim = _sim()
+    w = sim.world
+    for t in range(3):
+        _step(sim, "politics", t)
+    assert w.gov.caretaker and w.vacuum_months > 0
+    _step(sim, "politics", 3)  # 2010-10: the government of 10 October
+    assert not w.gov.caretaker and w.vacuum_months == 0
+
+
+def test_legitimacy_at_zero_recovers_when_its_causes_reverse():
+    sim = _sim()
+    w = sim.world
+    w.L[:] = 0.0
+    w.security[:] = 0.0
+    w.representation = np.zeros(w.C)
+    w.services[:] = 0.0
+    _step(sim, "legitimacy", 0)
+    low = w.L.copy()
+    w.representation = np.full(w.C, 0.5)  # a partial improvement, still bad: L still moves
+    _step(sim, "legitimacy", 1)
+    assert (w.L > low).all()
+    w.representation = np.ones(w.C)
+    w.security[:] = 1.0
+    w.services[:] = 1.0
+    for t in range(2, 8):
+        _step(sim, "legitimacy", t)
+    assert (w.L > 0.4).all()
