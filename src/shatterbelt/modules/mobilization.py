@@ -67,7 +67,7 @@ class Mobilization(Module):
         "pool_ratio": Param(value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
         "haven_pull": Param(value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
         "vacuum_pull": Param(value=0.1, range=(0.0, 0.3), source="seed claim", note="S6: pull of the insurgency in a full year of premiership vacuum"),
-        "network_rate": Param(value=0.05, range=(0.01, 0.15), source="assumption", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
+        "network_rate": Param(value=0.08, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
         "authorised_ratio": Param(value=1.0, range=(0.9, 1.3), source="assumption", note="state forces' authorised strength over their documented 2010 strength"),
     }
     STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a")
