@@ -42,6 +42,7 @@ from _machine import machine
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+TESTS = HERE.parent / "tests"  # Mesa's example is loaded by tests/epstein_mesa_ref.py
 
 PARAMS = dict(citizen_density=0.7, cop_density=0.04, legitimacy=0.82, vision=7, cop_vision=7, max_jail=30)
 
@@ -63,7 +64,8 @@ def _peak_rss_mb() -> float:
 
 
 def worker_mesa(size: int, steps: int, seed: int) -> dict[str, Any]:
-    from shatterbelt.models.epstein import load_mesa_model
+    sys.path.insert(0, str(TESTS))
+    from epstein_mesa_ref import load_mesa_model
 
     model_cls = load_mesa_model()
     rss0 = _peak_rss_mb()
