@@ -50,7 +50,7 @@ PARAMS = dict(citizen_density=0.7, cop_density=0.04, legitimacy=0.82, vision=7, 
 FULL = {100: (20, 3000), 400: (3, 300)}
 QUICK = {40: (30, 2000), 100: (5, 500)}
 REPS = 7  # repeats of our same-steps run (median reported)
-TARGETS = {100: 1_000, 400: 10_000}  # the targets: ours / Mesa agent-steps per second
+TARGETS = {100: 1_000, 400: 10_000}  # targets: ours / Mesa agent-steps per second
 
 
 def _peak_rss_mb() -> float:
