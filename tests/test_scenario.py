@@ -11,7 +11,7 @@ import yaml
 from shatterbelt.errors import ScenarioError
 from shatterbelt.resolve import load_raw, load_scenario, politics_for
 from shatterbelt.scenario.loader import builtin_scenarios, describe_builtins, dump_scenario, scenario_hash
-from shatterbelt.scenario.params import PROVENANCE_KINDS, Param, ParameterRangeWarning
+from shatterbelt.scenario.params import PROVENANCE_KINDS, Param, ParameterRangeWarning, Strict
 from shatterbelt.scenario.politics_schema import PoliticsConfig
 from shatterbelt.scenario.provenance import collect_params, uncertain_params
 from shatterbelt.scenario.schema import Scenario
@@ -335,3 +335,35 @@ def test_shock_targets_are_scenario_paths(tmp_path, base_raw):
         bad["timeline"].append({"type": "shock", "date": "2010-08-01", "target": target, "value": 1})
         msg = _error(tmp_path, bad)
         assert f"timeline[4].target: '{target}' is not a parameter" in msg, msg
+
+
+def test_every_parameter_has_a_domain():
+    """Every module default declares one; every scenario and politics field is typed by one."""
+    import typing
+
+    from shatterbelt.modules import MODULE_PARAMS
+    from shatterbelt.scenario.params import DOMAINS
+
+    assert all(p.domain in DOMAINS for d in MODULE_PARAMS.values() for p in d.values())
+
+    def bare(tp: object) -> bool:
+        """A Param in ``tp`` not wrapped in a domain's ``Annotated``."""
+        if tp is Param:
+            return True
+        if typing.get_origin(tp) is typing.Annotated:
+            return False
+        return any(bare(a) for a in typing.get_args(tp))
+
+    def params_without_domain(model: type) -> list[str]:
+        # module parameters and a bloc's documented seats are checked beside their definitions
+        skip = {("Scenario", "parameters"), ("BlocSpec", "seats")}
+        return [f"{model.__name__}.{name}" for name, f in model.model_fields.items()
+                if (model.__name__, name) not in skip and not (f.annotation is Param and f.metadata)
+                and bare(f.annotation)]
+
+    import shatterbelt.scenario.politics_schema as ps
+    import shatterbelt.scenario.schema as sch
+
+    models = [m for mod in (sch, ps) for m in vars(mod).values()
+              if isinstance(m, type) and issubclass(m, Strict) and m.__module__ == mod.__name__]
+    assert [x for m in models for x in params_without_domain(m)] == []

@@ -38,21 +38,21 @@ class ArmyCohesion(Module):
     name = "army"
     title = "Army cohesion and local collapse"
     PARAMS = {
-        "adjust": Param(value=0.15, range=(0.05, 0.4), source="assumption", note="share of the gap to the target closed each month"),
-        "a_pay": Param(value=0.3, range=(0.1, 0.5), source="assumption"),
-        "unpaid_scale": Param(value=3.0, range=(1.0, 6.0), source="assumption", note="months of arrears counting fully"),
-        "a_ghost": Param(value=0.15, range=(0.05, 0.3), source="assumption", note="per 30% ghost soldiers"),
-        "a_illeg": Param(value=0.4, range=(0.1, 0.8), source="assumption"),
-        "a_pol": Param(value=0.25, range=(0.0, 0.5), source="seed claim", note="S3: the army 'distributed among the entities'"),
-        "a_defeat": Param(value=0.02, range=(0.005, 0.05), source="assumption", note="cohesion lost per army death per 1,000 soldiers in the region"),
-        "a_outnumbered": Param(value=0.1, range=(0.02, 0.3), source="assumption", note="cohesion lost per month per unit of hostile/army strength ratio above 1"),
-        "collapse_threshold": Param(value=0.35, range=(0.2, 0.5), source="assumption"),
-        "recover_threshold": Param(value=0.5, range=(0.35, 0.7), source="assumption", note="cohesion at which a collapsed region's army is whole again (with the state in control)"),
-        "collapse_ratio": Param(value=0.5, range=(0.2, 1.5), source="assumption", note="hostile outlaw strength / army strength needed for a collapse"),
-        "desert_share": Param(value=0.7, range=(0.4, 0.95), source="assumption"),
-        "police_desert_share": Param(value=0.5, range=(0.2, 0.9), source="assumption"),
-        "materiel_per_soldier": Param(value=5000.0, range=(1000.0, 20000.0), source="assumption", note="USD of equipment captured per deserter"),
-        "command_turnover": Param(value=0.3, range=(0.1, 0.7), source="assumption", note="share of serving members whose allegiance follows a new command apportionment"),
+        "adjust": Param(domain="share", value=0.15, range=(0.05, 0.4), source="assumption", note="share of the gap to the target closed each month"),
+        "a_pay": Param(domain="non-negative number", value=0.3, range=(0.1, 0.5), source="assumption"),
+        "unpaid_scale": Param(domain="positive number", value=3.0, range=(1.0, 6.0), source="assumption", note="months of arrears counting fully"),
+        "a_ghost": Param(domain="non-negative number", value=0.15, range=(0.05, 0.3), source="assumption", note="per 30% ghost soldiers"),
+        "a_illeg": Param(domain="non-negative number", value=0.4, range=(0.1, 0.8), source="assumption"),
+        "a_pol": Param(domain="non-negative number", value=0.25, range=(0.0, 0.5), source="seed claim", note="S3: the army 'distributed among the entities'"),
+        "a_defeat": Param(domain="non-negative number", value=0.02, range=(0.005, 0.05), source="assumption", note="cohesion lost per army death per 1,000 soldiers in the region"),
+        "a_outnumbered": Param(domain="non-negative number", value=0.1, range=(0.02, 0.3), source="assumption", note="cohesion lost per month per unit of hostile/army strength ratio above 1"),
+        "collapse_threshold": Param(domain="unit weight", value=0.35, range=(0.2, 0.5), source="assumption"),
+        "recover_threshold": Param(domain="unit weight", value=0.5, range=(0.35, 0.7), source="assumption", note="cohesion at which a collapsed region's army is whole again (with the state in control)"),
+        "collapse_ratio": Param(domain="non-negative number", value=0.5, range=(0.2, 1.5), source="assumption", note="hostile outlaw strength / army strength needed for a collapse"),
+        "desert_share": Param(domain="share", value=0.7, range=(0.4, 0.95), source="assumption"),
+        "police_desert_share": Param(domain="share", value=0.5, range=(0.2, 0.9), source="assumption"),
+        "materiel_per_soldier": Param(domain="money", value=5000.0, range=(1000.0, 20000.0), source="assumption", note="USD of equipment captured per deserter"),
+        "command_turnover": Param(domain="share", value=0.3, range=(0.1, 0.7), source="assumption", note="share of serving members whose allegiance follows a new command apportionment"),
     }
     STATE = ("cohesion", "collapsed", "army_collapses", "politicization", "captured", "deserters_a")
     READS = (

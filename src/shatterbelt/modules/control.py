@@ -29,9 +29,9 @@ class Control(Module):
     name = "control"
     title = "Control by contest function; microstates"
     PARAMS = {
-        "gamma": Param(value=1.5, range=(1.0, 3.0), source="assumption", note="decisiveness of the contest function"),
-        "dominance": Param(value=0.5, range=(0.4, 0.7), source="assumption", note="control share for a region to count as dominated"),
-        "infiltration_discount": Param(value=0.8, range=(0.3, 1.0), source="seed claim", note="S3: the army 'breached by militias'"),
+        "gamma": Param(domain="positive number", value=1.5, range=(1.0, 3.0), source="assumption", note="decisiveness of the contest function"),
+        "dominance": Param(domain="share", value=0.5, range=(0.4, 0.7), source="assumption", note="control share for a region to count as dominated"),
+        "infiltration_discount": Param(domain="unit weight", value=0.8, range=(0.3, 1.0), source="seed claim", note="S3: the army 'breached by militias'"),
     }
     STATE = ("strength", "entity_strength", "foreign_r", "control", "dominant", "microstates")
     READS = STRENGTH_READS

@@ -28,10 +28,10 @@ class Displacement(Module):
     name = "displacement"
     title = "Displacement to co-community regions"
     PARAMS = {
-        "p_max": Param(value=0.01, range=(0.002, 0.05), source="assumption", note="largest monthly probability of fleeing"),
-        "gain": Param(value=1.0, range=(0.3, 3.0), source="assumption"),
-        "kappa": Param(value=1.0, range=(0.5, 2.0), source="assumption"),
-        "return_rate": Param(value=0.01, range=(0.0, 0.03), source="assumption", note="monthly return probability where it is safe"),
+        "p_max": Param(domain="probability", value=0.01, range=(0.002, 0.05), source="assumption", note="largest monthly probability of fleeing"),
+        "gain": Param(domain="non-negative number", value=1.0, range=(0.3, 3.0), source="assumption"),
+        "kappa": Param(domain="non-negative number", value=1.0, range=(0.5, 2.0), source="assumption"),
+        "return_rate": Param(domain="probability", value=0.01, range=(0.0, 0.03), source="assumption", note="monthly return probability where it is safe"),
     }
     STATE = ("displaced_new_rc", "returned_rc")
     READS = ("fear", "control")

@@ -42,20 +42,20 @@ class Mobilization(Module):
     name = "mobilization"
     title = "Mobilization: joining and leaving armed actors (Epstein, extended)"
     PARAMS = {
-        "k_risk": Param(value=2.3, range=(1.0, 4.0), source="Epstein (2002) PNAS 99 suppl. 3, k = 2.3"),
-        "threshold": Param(value=0.1, range=(0.05, 0.3), source="Epstein (2002), T = 0.1 (default for actors without their own)"),
-        "join_rate": Param(value=0.05, range=(0.01, 0.2), source="assumption", note="share of the eligible who act on it in a month"),
-        "leave_rate": Param(value=0.1, range=(0.02, 0.3), source="assumption"),
-        "leave_margin": Param(value=0.1, range=(0.0, 0.3), source="assumption"),
-        "unpaid_max": Param(value=3, range=(1, 6), source="assumption", note="months without pay before fighters start to leave"),
-        "unpaid_leave": Param(value=0.15, range=(0.05, 0.4), source="assumption"),
-        "excess_leave": Param(value=0.5, range=(0.2, 1.0), source="assumption", note="share of the excess over capacity shed per month"),
-        "wage_ref": Param(value=400.0, range=(250.0, 600.0), source="assumption", note="civilian monthly wage, USD"),
-        "presence_min": Param(value=50.0, range=(10.0, 200.0), source="assumption", note="fighters (persons) for an actor to be present"),
-        "spread_share": Param(value=0.15, range=(0.05, 0.4), source="assumption", note="control share next door from which an actor that spreads becomes present"),
-        "candidate_min_share": Param(value=0.2, range=(0.1, 0.5), source="assumption", note="an actor recruits from communities making up at least this share of its base"),
-        "pool_ratio": Param(value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
-        "haven_pull": Param(value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
+        "k_risk": Param(domain="non-negative number", value=2.3, range=(1.0, 4.0), source="Epstein (2002) PNAS 99 suppl. 3, k = 2.3"),
+        "threshold": Param(domain="number", value=0.1, range=(0.05, 0.3), source="Epstein (2002), T = 0.1 (default for actors without their own)"),
+        "join_rate": Param(domain="share", value=0.05, range=(0.01, 0.2), source="assumption", note="share of the eligible who act on it in a month"),
+        "leave_rate": Param(domain="share", value=0.1, range=(0.02, 0.3), source="assumption"),
+        "leave_margin": Param(domain="non-negative number", value=0.1, range=(0.0, 0.3), source="assumption"),
+        "unpaid_max": Param(domain="non-negative number", value=3, range=(1, 6), source="assumption", note="months without pay before fighters start to leave"),
+        "unpaid_leave": Param(domain="share", value=0.15, range=(0.05, 0.4), source="assumption"),
+        "excess_leave": Param(domain="share", value=0.5, range=(0.2, 1.0), source="assumption", note="share of the excess over capacity shed per month"),
+        "wage_ref": Param(domain="positive number", value=400.0, range=(250.0, 600.0), source="assumption", note="civilian monthly wage, USD"),
+        "presence_min": Param(domain="count", value=50.0, range=(10.0, 200.0), source="assumption", note="fighters (persons) for an actor to be present"),
+        "spread_share": Param(domain="share", value=0.15, range=(0.05, 0.4), source="assumption", note="control share next door from which an actor that spreads becomes present"),
+        "candidate_min_share": Param(domain="share", value=0.2, range=(0.1, 0.5), source="assumption", note="an actor recruits from communities making up at least this share of its base"),
+        "pool_ratio": Param(domain="non-negative number", value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
+        "haven_pull": Param(domain="non-negative number", value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
     }
     STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a")
     READS = (
