@@ -32,7 +32,8 @@ arrest-probability table, decision ranks), :mod:`.state` (the state groups the
 kernels take), :mod:`.sequential` and :mod:`.simultaneous` (the two
 activations, each a numba kernel and its NumPy twin), :mod:`.grid`,
 :mod:`.accel`, :mod:`.draws` and :mod:`._jit` (their building blocks),
-:mod:`.sim` (:class:`EpsteinSim`, :func:`run_model1`, :func:`run_model2`) and
+:mod:`.sim` (:class:`EpsteinSim`, :func:`run_model`, :func:`run_model1`,
+:func:`run_model2`) and
 :mod:`.result` (:class:`EpsteinResult`).
 """
 
@@ -41,7 +42,7 @@ from __future__ import annotations
 from .params import ACTIVATIONS, DISCRETISATIONS, NEIGHBOURHOODS, EpsteinParams
 from .result import EpsteinResult
 from .rules import arrest_probability_table, half_widths, neighbourhood_size, outburst_steps
-from .sim import EpsteinSim, run_model1, run_model2
+from .sim import EpsteinSim, run_model, run_model1, run_model2
 
 __all__ = [
     "ACTIVATIONS",
@@ -54,6 +55,7 @@ __all__ = [
     "half_widths",
     "neighbourhood_size",
     "outburst_steps",
+    "run_model",
     "run_model1",
     "run_model2",
 ]

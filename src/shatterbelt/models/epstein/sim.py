@@ -268,23 +268,28 @@ class EpsteinSim:
         )
 
 
-def _check_steps(steps: int) -> int:
+def run_model(
+    params: EpsteinParams | None = None,
+    model: int = 1,
+    steps: int = 500,
+    seed: int = 0,
+    backend: str = "auto",
+) -> EpsteinResult:
+    """Run Model I or II for ``steps`` steps (the one place where ``steps`` is checked)."""
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise UsageError(f"--steps: must be a non-negative integer (got {steps!r})")
-    return int(steps)
+    return EpsteinSim(params, model=model, seed=seed, backend=backend).step(int(steps)).result()
 
 
 def run_model1(
     params: EpsteinParams | None = None, steps: int = 500, seed: int = 0, backend: str = "auto"
 ) -> EpsteinResult:
     """Run Epstein's Model I (rebellion against a central authority) for ``steps`` steps."""
-    n = _check_steps(steps)
-    return EpsteinSim(params, model=1, seed=seed, backend=backend).step(n).result()
+    return run_model(params, 1, steps, seed, backend)
 
 
 def run_model2(
     params: EpsteinParams | None = None, steps: int = 500, seed: int = 0, backend: str = "auto"
 ) -> EpsteinResult:
     """Run Epstein's Model II (two groups, actives kill the other group, cops as peacekeepers)."""
-    n = _check_steps(steps)
-    return EpsteinSim(params, model=2, seed=seed, backend=backend).step(n).result()
+    return run_model(params, 2, steps, seed, backend)
