@@ -335,6 +335,21 @@ def test_shock_targets_are_scenario_paths(tmp_path, base_raw):
         bad["timeline"].append({"type": "shock", "date": "2010-08-01", "target": target, "value": 1})
         msg = _error(tmp_path, bad)
         assert f"timeline[4].target: '{target}' is not a parameter" in msg, msg
+    # a shock's value lies in its parameter's domain
+    for target, value, domain in (("economy.corruption", 2, "a share in [0, 1]"),
+                                  ("parameters.violence.detention_rate", -0.5, "a probability in [0, 1]")):
+        bad = copy.deepcopy(base_raw)
+        bad["timeline"].append({"type": "shock", "date": "2010-08-01", "target": target, "value": value})
+        msg = _error(tmp_path, bad)
+        assert msg.endswith(f"timeline[4].value: {value:g} is outside the domain of {domain}"), msg
+
+
+def test_overrides_refuse_what_is_not_a_number_and_overlays_an_inverted_range():
+    with pytest.raises(ScenarioError, match=r"^--set economy.corruption: value 'True' is not a number$"):
+        load_scenario(TINY_POLITICS, ["economy.corruption=true"])
+    overlay = {"_file": "o.yaml", "parameters": {"economy.corruption": {"value": 0.3, "range": [0.5, 0.1]}}}
+    with pytest.raises(ScenarioError, match=r"range \[0.5, 0.1\] has low > high"):
+        load_scenario(TINY_POLITICS, overlay=overlay)
 
 
 def test_every_parameter_has_a_domain():

@@ -19,7 +19,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from .params import (
     Count,
@@ -522,10 +522,20 @@ class Scenario(Strict):
                     _known(r, rs, f"{where}.border_regions", "region")
             elif isinstance(ev, PayChange):
                 _known(ev.actor, as_, f"{where}.actor", "actor")
-            elif isinstance(ev, Shock) and not self._is_shock_target(ev.target):
-                raise ValueError(
-                    f"{where}.target: '{ev.target}' is not a parameter (economy.<name> or parameters.<module>.<name>)"
-                )
+            elif isinstance(ev, Shock):
+                if not self._is_shock_target(ev.target):
+                    raise ValueError(
+                        f"{where}.target: '{ev.target}' is not a parameter (economy.<name> or parameters.<module>.<name>)"
+                    )
+                if ev.target.startswith("economy."):
+                    name = ev.target.partition(".")[2]
+                    try:
+                        TypeAdapter(Economy.model_fields[name].rebuild_annotation()).validate_python(
+                            {"value": ev.value, "source": "shock"}
+                        )
+                    except ValidationError as exc:
+                        reason = str(exc.errors()[0].get("msg", "invalid")).removeprefix("Value error, ")
+                        raise ValueError(f"{where}.value: {reason}") from None
         if self.politics is not None:
             self._cross_politics(self.politics, comm, bs, ps)
         return self
