@@ -382,3 +382,34 @@ def test_every_parameter_has_a_domain():
     models = [m for mod in (sch, ps) for m in vars(mod).values()
               if isinstance(m, type) and issubclass(m, Strict) and m.__module__ == mod.__name__]
     assert [x for m in models for x in params_without_domain(m)] == []
+
+
+def test_bad_files_are_one_line(tmp_path, base_raw):
+    cases = []
+    p = tmp_path / "latin1.yaml"
+    p.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    cases.append((str(p), "not UTF-8 text"))
+    p = tmp_path / "deep.yaml"
+    p.write_text("a: " + "[" * 20000 + "]" * 20000 + "\n")
+    cases.append((str(p), "nested too deeply"))
+    p = tmp_path / "self.yaml"
+    p.write_text(yaml.safe_dump({**base_raw, "politics": str(p)}))
+    cases.append((str(p), "name each other too deeply"))
+    p = tmp_path / "list.yaml"
+    p.write_text(yaml.safe_dump({**base_raw, "politics": [1, 2]}))
+    cases.append((str(p), "politics: expected a configuration name or a mapping"))
+    v = tmp_path / "v.yaml"
+    v.write_text(yaml.safe_dump({"variant": "v", "timeline": {"remove": [{"type": "foreign_troops", "after": "soon"}]}}))
+    cases.append((f"{TINY_POLITICS}+{v}", "timeline.remove[0].after: 'soon' is not a date"))
+    p = tmp_path / "iso.yaml"
+    p.write_text(yaml.safe_dump({**base_raw, "iso_numeric": 99999999999}))
+    cases.append((str(p), "iso_numeric: Input should be less than or equal to 999"))
+    big = copy.deepcopy(base_raw)
+    big["regions"][0]["population"] = 10**30
+    p = tmp_path / "big.yaml"
+    p.write_text(yaml.safe_dump(big))
+    cases.append((str(p), "regions[0] (R1).population: must be at most"))
+    for spec, expected in cases:
+        with pytest.raises(ScenarioError) as exc:
+            load_scenario(spec)
+        assert expected in str(exc.value) and "\n" not in str(exc.value), (spec, str(exc.value))

@@ -36,6 +36,9 @@ from .params import (
 )
 from .politics_schema import PoliticsConfig, check_politics
 
+#: the most persons a region may have (ten times the most populous country)
+MAX_POPULATION = 15_000_000_000
+
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
@@ -102,6 +105,8 @@ class Region(Strict):
     def _pop(cls, v: int) -> int:
         if v < 0:
             raise ValueError(f"must be >= 0, got {v}")
+        if v > MAX_POPULATION:
+            raise ValueError(f"must be at most {MAX_POPULATION:,} persons, got {v:,}")
         return v
 
     @field_validator("shares")
@@ -409,7 +414,7 @@ class Scenario(Strict):
     name: str
     description: str = ""
     country: str = ""
-    iso_numeric: int = Field(0, description="ISO 3166-1 numeric code used in the events' iso column")
+    iso_numeric: int = Field(0, ge=0, le=999, description="ISO 3166-1 numeric code used in the events' iso column")
     start: MonthStr
     horizon: MonthStr
     communities: list[Community]
