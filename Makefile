@@ -33,7 +33,8 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -q
 
-# the edit loop (well under a minute): everything not marked slow, the digest guard included
+# the edit loop (under a minute on two idle cores): everything not marked slow (tests/conftest.py:
+# SLOW), the digest guard included
 test-fast: install-test
 	$(BIN)/python -m pytest -q -m "not slow"
 

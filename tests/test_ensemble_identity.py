@@ -109,6 +109,14 @@ def test_folders_of_another_design_are_refused_without_database(copy: Path, caps
     rc, _, err = cli(ens(copy, "--runs", "10", "--seed", "0", "--sample", "lhs"), capsys)
     one_error(rc, err, "holds a different ensemble")
     assert sorted(p.name for p in (copy / "runs").iterdir()) == [f"tiny.{i:05d}" for i in range(10)]
+    assert not (copy / "results.duckdb").exists() and not (copy / "manifest.json").exists()
+
+
+def test_rebuild_of_another_design_is_refused_before_the_database_is_moved(copy: Path, capsys) -> None:
+    (copy / "manifest.json").unlink()
+    rc, _, err = cli(ens(copy, "--runs", "10", "--seed", "0", "--sample", "lhs", "--rebuild"), capsys)
+    one_error(rc, err, "holds a different ensemble")
+    assert sorted(p.name for p in copy.iterdir()) == [".lock", "results.duckdb", "runs"]
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 import typer
 
+from shatterbelt.backend import have_numba
 from shatterbelt.cli.epstein import register
 from shatterbelt.errors import UsageError
-from shatterbelt.models import _epstein_kernels as K
 from shatterbelt.models.epstein import (
-    HAVE_NUMBA,
     EpsteinParams,
     EpsteinSim,
     arrest_probability_table,
@@ -28,7 +27,11 @@ from shatterbelt.models.epstein import (
     run_model1,
     run_model2,
 )
+from shatterbelt.models.epstein import codes as K
+from shatterbelt.models.epstein.accel import build_counts_np, build_planes_np, real_counts
+from shatterbelt.models.epstein.rules import decision_ranks
 
+HAVE_NUMBA = have_numba()
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed (or SHATTERBELT_NO_NUMBA set)")
 # long runs: minutes in the (bit-identical, tested above) pure-NumPy sequential fallback
 long_runs = pytest.mark.skipif(
@@ -94,18 +97,19 @@ def test_sequential_kernel_keeps_its_counts_and_planes_in_step(model: int, extra
     s = EpsteinSim(p, model=model, seed=8, backend="numba")
     for _ in range(4):
         s.step(15)
-        cnt, cntb = K.build_counts_np(s.H, s.W, s.pad, s.hw, s.pos, s.kind, s.state, s.ptab.shape[1])
+        cf, acc = s.config, s.accel
+        cnt, cntb = build_counts_np(s.H, s.W, s.pad, s.tables.hw, s.pos, s.kind, s.state, cf.S)
         v = p.vision
         np.testing.assert_array_equal(
-            K.real_counts(s._cnt, s.H, s.W, s.pad, v), K.real_counts(cnt, s.H, s.W, s.pad, v)
+            real_counts(acc.cnt, s.H, s.W, s.pad, v), real_counts(cnt, s.H, s.W, s.pad, v)
         )
         if model == 2:
             np.testing.assert_array_equal(
-                K.real_counts(s._cntb, s.H, s.W, s.pad, v), K.real_counts(cntb, s.H, s.W, s.pad, v)
+                real_counts(acc.cntb, s.H, s.W, s.pad, v), real_counts(cntb, s.H, s.W, s.pad, v)
             )
-        planes = K.build_planes_np(s.codes, s._pm, s.H + 2 * s.pad, s.Wp, int(s.ip[K.IP_NW]))
-        n_real = (s.H + 2 * s.pad) * int(s.ip[K.IP_NW]) * K.NPL  # the dummy row is scratch
-        np.testing.assert_array_equal(s._planes[:n_real], planes[:n_real])
+        planes = build_planes_np(s.codes, acc.pm, s.H + 2 * s.pad, s.Wp, cf.nw)
+        n_real = (s.H + 2 * s.pad) * cf.nw * K.NPL  # the dummy row is scratch
+        np.testing.assert_array_equal(acc.planes[:n_real], planes[:n_real])
     assert s.series["arrests"].sum() > 0 and s.series["active"].max() > 0
 
 
@@ -121,7 +125,7 @@ def test_decision_ranks_are_exactly_the_formula(disc: str) -> None:
     grv[3:6] = np.float32(0.05)  # grievance below the threshold: never active
     grv[6:9], risk[6:9] = np.float32(0.1), np.float32(0.0)  # float32(0.1) > 0.1: always active
     T = 0.1
-    rank, thr = K.decision_ranks(ptab, grv, risk, T)
+    rank, thr = decision_ranks(ptab, grv, risk, T)
     a = ptab[:, 1:]
     want = (grv.astype(np.float64)[:, None, None] - risk.astype(np.float64)[:, None, None] * a[None]) > T
     got = rank[None, :, 1:] < thr[:, None, None]
@@ -161,10 +165,10 @@ def test_same_seed_same_run_and_stepping_in_chunks() -> None:
 
 def test_numpy_backend_selected_by_environment_variable() -> None:
     code = (
-        "from shatterbelt.models import epstein as e;"
+        "from shatterbelt.backend import have_numba;"
         "from shatterbelt.models.epstein import EpsteinSim, EpsteinParams;"
         "s = EpsteinSim(EpsteinParams(width=16, height=16), seed=1).step(2);"
-        "print(e.HAVE_NUMBA, s.backend, int(s.series['quiet'][0]))"
+        "print(have_numba(), s.backend, int(s.series['quiet'][0]))"
     )
     env = dict(os.environ, SHATTERBELT_NO_NUMBA="1")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

@@ -1,7 +1,7 @@
 """Statistical equivalence of our Epstein Model I with Mesa's own example.
 
 Mesa 3.3.1's ``epstein_civil_violence`` example (imported unchanged from the
-installed package) and our Model I with Mesa's rules (round, von Neumann
+installed package by ``tests/epstein_mesa_ref.py``) and our Model I with Mesa's rules (round, von Neumann
 diamond, random sequential activation) are run at 40x40 with NetLogo's
 parameter set (citizen density 0.7, cop density 0.04, legitimacy 0.82, max
 jail 30, vision 7).  For each run we take the mean number of actives, the
@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,17 +28,17 @@ import pytest
 pytest.importorskip("mesa")
 from scipy import stats  # noqa: E402
 
-from shatterbelt.models.epstein import (  # noqa: E402
-    HAVE_NUMBA,
-    EpsteinParams,
-    load_mesa_model,
-    mesa_series,
-    run_model1,
-)
+from shatterbelt.backend import have_numba  # noqa: E402
+from shatterbelt.models.epstein import EpsteinParams, run_model1  # noqa: E402
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # the Mesa helpers live beside this file, whether or not tests/ is a package
+    sys.path.insert(0, _HERE)
+from epstein_mesa_ref import load_mesa_model, mesa_series  # noqa: E402
 
 # 200 runs of ours take minutes in the (bit-identical) pure-NumPy fallback
 long_runs = pytest.mark.skipif(
-    not HAVE_NUMBA, reason="long runs need numba; the NumPy fallback gives identical results"
+    not have_numba(), reason="long runs need numba; the NumPy fallback gives identical results"
 )
 
 ALPHA = 0.01

@@ -50,9 +50,6 @@ OPTIONAL = {
 
 #: violations still present, each with why it is there; shrink this list, never grow it
 KNOWN_VIOLATIONS: dict[str, str] = {
-    # the politics layer reads its votes file only when an election needs the governorate magnitudes
-    "function-level: shatterbelt.politics.elections.base_magnitudes imports shatterbelt.politics.data":
-        "reads the votes file",
     # deferred imports inside the experiments package (which needs its extra anyway); nothing
     # there needs them deferred: each can move to the top of its module
     "function-level: shatterbelt.experiments.design.constraint_groups imports shatterbelt.scenario.provenance": "",

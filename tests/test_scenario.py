@@ -11,7 +11,7 @@ import yaml
 from shatterbelt.errors import ScenarioError
 from shatterbelt.resolve import load_raw, load_scenario, politics_for
 from shatterbelt.scenario.loader import builtin_scenarios, describe_builtins, dump_scenario, scenario_hash
-from shatterbelt.scenario.params import PROVENANCE_KINDS, Param, ParameterRangeWarning
+from shatterbelt.scenario.params import PROVENANCE_KINDS, Param, ParameterRangeWarning, Strict
 from shatterbelt.scenario.politics_schema import PoliticsConfig
 from shatterbelt.scenario.provenance import collect_params, uncertain_params
 from shatterbelt.scenario.schema import Scenario
@@ -335,3 +335,81 @@ def test_shock_targets_are_scenario_paths(tmp_path, base_raw):
         bad["timeline"].append({"type": "shock", "date": "2010-08-01", "target": target, "value": 1})
         msg = _error(tmp_path, bad)
         assert f"timeline[4].target: '{target}' is not a parameter" in msg, msg
+    # a shock's value lies in its parameter's domain
+    for target, value, domain in (("economy.corruption", 2, "a share in [0, 1]"),
+                                  ("parameters.violence.detention_rate", -0.5, "a probability in [0, 1]")):
+        bad = copy.deepcopy(base_raw)
+        bad["timeline"].append({"type": "shock", "date": "2010-08-01", "target": target, "value": value})
+        msg = _error(tmp_path, bad)
+        assert msg.endswith(f"timeline[4].value: {value:g} is outside the domain of {domain}"), msg
+
+
+def test_overrides_refuse_what_is_not_a_number_and_overlays_an_inverted_range():
+    with pytest.raises(ScenarioError, match=r"^--set economy.corruption: value 'True' is not a number$"):
+        load_scenario(TINY_POLITICS, ["economy.corruption=true"])
+    overlay = {"_file": "o.yaml", "parameters": {"economy.corruption": {"value": 0.3, "range": [0.5, 0.1]}}}
+    with pytest.raises(ScenarioError, match=r"range \[0.5, 0.1\] has low > high"):
+        load_scenario(TINY_POLITICS, overlay=overlay)
+
+
+def test_every_parameter_has_a_domain():
+    """Every module default declares one; every scenario and politics field is typed by one."""
+    import typing
+
+    from shatterbelt.modules import MODULE_PARAMS
+    from shatterbelt.scenario.params import DOMAINS
+
+    assert all(p.domain in DOMAINS for d in MODULE_PARAMS.values() for p in d.values())
+
+    def bare(tp: object) -> bool:
+        """A Param in ``tp`` not wrapped in a domain's ``Annotated``."""
+        if tp is Param:
+            return True
+        if typing.get_origin(tp) is typing.Annotated:
+            return False
+        return any(bare(a) for a in typing.get_args(tp))
+
+    def params_without_domain(model: type) -> list[str]:
+        # module parameters and a bloc's documented seats are checked beside their definitions
+        skip = {("Scenario", "parameters"), ("BlocSpec", "seats")}
+        return [f"{model.__name__}.{name}" for name, f in model.model_fields.items()
+                if (model.__name__, name) not in skip and not (f.annotation is Param and f.metadata)
+                and bare(f.annotation)]
+
+    import shatterbelt.scenario.politics_schema as ps
+    import shatterbelt.scenario.schema as sch
+
+    models = [m for mod in (sch, ps) for m in vars(mod).values()
+              if isinstance(m, type) and issubclass(m, Strict) and m.__module__ == mod.__name__]
+    assert [x for m in models for x in params_without_domain(m)] == []
+
+
+def test_bad_files_are_one_line(tmp_path, base_raw):
+    cases = []
+    p = tmp_path / "latin1.yaml"
+    p.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    cases.append((str(p), "not UTF-8 text"))
+    p = tmp_path / "deep.yaml"
+    p.write_text("a: " + "[" * 20000 + "]" * 20000 + "\n")
+    cases.append((str(p), "nested too deeply"))
+    p = tmp_path / "self.yaml"
+    p.write_text(yaml.safe_dump({**base_raw, "politics": str(p)}))
+    cases.append((str(p), "name each other too deeply"))
+    p = tmp_path / "list.yaml"
+    p.write_text(yaml.safe_dump({**base_raw, "politics": [1, 2]}))
+    cases.append((str(p), "politics: expected a configuration name or a mapping"))
+    v = tmp_path / "v.yaml"
+    v.write_text(yaml.safe_dump({"variant": "v", "timeline": {"remove": [{"type": "foreign_troops", "after": "soon"}]}}))
+    cases.append((f"{TINY_POLITICS}+{v}", "timeline.remove[0].after: 'soon' is not a date"))
+    p = tmp_path / "iso.yaml"
+    p.write_text(yaml.safe_dump({**base_raw, "iso_numeric": 99999999999}))
+    cases.append((str(p), "iso_numeric: Input should be less than or equal to 999"))
+    big = copy.deepcopy(base_raw)
+    big["regions"][0]["population"] = 10**30
+    p = tmp_path / "big.yaml"
+    p.write_text(yaml.safe_dump(big))
+    cases.append((str(p), "regions[0] (R1).population: must be at most"))
+    for spec, expected in cases:
+        with pytest.raises(ScenarioError) as exc:
+            load_scenario(spec)
+        assert expected in str(exc.value) and "\n" not in str(exc.value), (spec, str(exc.value))

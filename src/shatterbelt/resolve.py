@@ -43,7 +43,7 @@ from .scenario.loader import (
 )
 from .scenario.params import DOMAINS
 from .scenario.politics_schema import PoliticsConfig
-from .scenario.schema import Scenario
+from .scenario.schema import Scenario, Shock
 
 __all__ = [
     "apply_overlay",
@@ -155,7 +155,7 @@ def validate(raw: dict[str, Any], label: str) -> Scenario:
 
 
 def check_module_domains(sc: Scenario, label: str = "scenario") -> None:
-    """Each module parameter inside the domain its module declares (``Param(domain=...)``)."""
+    """Each module parameter, and each timeline shock to one, inside the domain its module declares."""
     for mod, params in sc.parameters.items():
         for k, p in params.items():
             declared = MODULE_PARAMS.get(mod, {}).get(k)
@@ -165,6 +165,15 @@ def check_module_domains(sc: Scenario, label: str = "scenario") -> None:
                 DOMAINS[declared.domain].check(p)
             except ValueError as exc:
                 raise ScenarioError(f"scenario '{label}': parameters.{mod}.{k}: {exc}") from None
+    for i, ev in enumerate(sc.timeline):
+        if isinstance(ev, Shock) and ev.target.startswith("parameters."):
+            _, mod, k = ev.target.split(".")
+            domain = MODULE_PARAMS[mod][k].domain
+            if domain is not None and not DOMAINS[domain].contains(ev.value):
+                raise ScenarioError(
+                    f"scenario '{label}': timeline[{i}].value: {ev.value:g} is outside the domain of a "
+                    f"{DOMAINS[domain].describe()}"
+                )
 
 
 def load_scenario(

@@ -14,8 +14,7 @@ import sys
 
 import typer
 
-from ..errors import UsageError
-from ..models.epstein import EpsteinParams, EpsteinSim
+from ..models.epstein import EpsteinParams, run_model
 from .common import emit_json
 
 
@@ -76,12 +75,6 @@ def epstein(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
 ) -> None:
     """Run Epstein's civil-violence model (NetLogo's parameter set by default)."""
-    if model not in (1, 2):
-        raise UsageError(f"--model: must be 1 or 2 (got {model})")
-    if steps < 0:
-        raise UsageError(f"--steps: must be non-negative (got {steps})")
-    if seed < 0:
-        raise UsageError(f"--seed: must be non-negative (got {seed})")
     params = EpsteinParams(
         width=width,
         height=height,
@@ -99,7 +92,7 @@ def epstein(
         movement=movement,
         group_a_share=group_a_share,
     )
-    result = EpsteinSim(params, model=model, seed=seed, backend=backend).step(steps).result()
+    result = run_model(params, model=model, steps=steps, seed=seed, backend=backend)
     if as_json:
         doc = result.to_dict(include_series=series)
         doc["peak_rss_mb"] = round(_peak_rss_mb(), 1)

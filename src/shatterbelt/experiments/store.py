@@ -303,19 +303,20 @@ class ResultStore:
                 diff = manifest_difference(existing, manifest) if isinstance(existing, dict) else "not a manifest"
                 raise StoreError(f"--out: {self.dir} holds a different ensemble ({diff}); {_REFUSE}")
             self.manifest = manifest
+        expected = self._expected(plan)
+        folders = {d.name: d for d in self._run_dirs()}
+        if rebuild or not self.db_path.exists():
+            # every folder is about to be taken in: check them before a database is moved or made
+            self._check_folders({name: self._read_run_json(d) for name, d in folders.items()}, expected)
         with self._db_errors():
             self._connect(rebuild)
             self._check_format()
             rows = self._stored_identities()
-            folders = {d.name: d for d in self._run_dirs()}
             pending = {name: self._read_run_json(d) for name, d in folders.items() if name not in rows}
-            expected = self._expected(plan)
             if expected is not None:
                 for rid, ident in sorted(rows.items()):
                     self._check_identity(rid, ident, expected)
-                for rid, info in sorted(pending.items()):
-                    if info is not None:
-                        self._check_identity(rid, _parse_identity(info["run"].get("identity")), expected)
+            self._check_folders(pending, expected)
             if manifest is not None and existing is None:
                 try:
                     _atomic_write_text(mpath, _dumps(manifest))
@@ -433,6 +434,14 @@ class ResultStore:
         diff = identity_difference(stored, wanted)
         if diff:
             raise StoreError(f"--out: {self.dir} holds a different ensemble (run {rid}: {diff}); {_REFUSE}")
+
+    def _check_folders(self, infos: dict[str, dict[str, Any] | None], expected: dict[str, dict[str, Any]] | None) -> None:
+        """Check the identity in each readable run.json (unreadable ones are repaired later)."""
+        if expected is None:
+            return
+        for rid, info in sorted(infos.items()):
+            if info is not None:
+                self._check_identity(rid, _parse_identity(info["run"].get("identity")), expected)
 
     def _read_run_json(self, d: Path) -> dict[str, Any] | None:
         """A run folder's run.json if the folder looks whole (all its files, its own id), else None."""

@@ -44,11 +44,11 @@ class Control(Module):
     name = "control"
     title = "Control by contest function; microstates"
     PARAMS = {
-        "gamma": Param(value=1.5, range=(1.0, 3.0), source="assumption", note="decisiveness of the contest function"),
-        "dominance": Param(value=0.5, range=(0.4, 0.7), source="assumption", note="influence (support share) needed to take or hold a region against hostile entities (Athena's control threshold)"),
-        "infiltration_discount": Param(value=0.8, range=(0.3, 1.0), source="seed claim", note="S3: the army 'breached by militias'"),
-        "aux_paid_min": Param(value=0.75, range=(0.5, 1.0), source="assumption", note="paid share at which an auxiliary on the state payroll counts with the state"),
-        "loot_per_capita": Param(value=2.0, range=(0.0, 10.0), source="assumption", note="USD per resident a non-state entity loots from a region it takes (banks, arms, stores)"),
+        "gamma": Param(domain="positive number", value=1.5, range=(1.0, 3.0), source="assumption", note="decisiveness of the contest function"),
+        "dominance": Param(domain="share", value=0.5, range=(0.4, 0.7), source="assumption", note="influence (support share) needed to take or hold a region against hostile entities (Athena's control threshold)"),
+        "infiltration_discount": Param(domain="unit weight", value=0.8, range=(0.3, 1.0), source="seed claim", note="S3: the army 'breached by militias'"),
+        "aux_paid_min": Param(domain="share", value=0.75, range=(0.5, 1.0), source="assumption", note="paid share at which an auxiliary on the state payroll counts with the state"),
+        "loot_per_capita": Param(domain="money", value=2.0, range=(0.0, 10.0), source="assumption", note="USD per resident a non-state entity loots from a region it takes (banks, arms, stores)"),
     }
     STATE = (
         "strength", "entity_strength", "foreign_r", "control", "support", "controller", "dominant", "microstates",

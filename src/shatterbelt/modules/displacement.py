@@ -37,12 +37,12 @@ class Displacement(Module):
     name = "displacement"
     title = "Displacement to co-community regions"
     PARAMS = {
-        "p_max": Param(value=0.01, range=(0.002, 0.05), source="assumption", note="largest monthly probability of fleeing"),
-        "gain": Param(value=1.0, range=(0.3, 3.0), source="assumption"),
-        "kappa": Param(value=1.0, range=(0.5, 2.0), source="assumption"),
-        "return_rate": Param(value=0.01, range=(0.0, 0.03), source="assumption", note="monthly return probability where it is safe"),
-        "p_change": Param(value=0.15, range=(0.0, 0.4), source="assumption", note="monthly flight probability of a community right after its region passes to a controller hostile to it (Steele 2017)"),
-        "shock_decay": Param(value=0.5, range=(0.2, 0.8), source="assumption", note="monthly retention of the shock of a hostile change of control"),
+        "p_max": Param(domain="probability", value=0.01, range=(0.002, 0.05), source="assumption", note="largest monthly probability of fleeing"),
+        "gain": Param(domain="non-negative number", value=1.0, range=(0.3, 3.0), source="assumption"),
+        "kappa": Param(domain="non-negative number", value=1.0, range=(0.5, 2.0), source="assumption"),
+        "return_rate": Param(domain="probability", value=0.01, range=(0.0, 0.03), source="assumption", note="monthly return probability where it is safe"),
+        "p_change": Param(domain="probability", value=0.15, range=(0.0, 0.4), source="assumption", note="monthly flight probability of a community right after its region passes to a controller hostile to it (Steele 2017)"),
+        "shock_decay": Param(domain="unit weight", value=0.5, range=(0.2, 0.8), source="assumption", note="monthly retention of the shock of a hostile change of control"),
     }
     STATE = ("displaced_new_rc", "returned_rc", "prestart", "shock", "seen_controller")
     READS = ("fear", "control", "controller")

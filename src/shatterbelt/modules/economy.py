@@ -30,15 +30,15 @@ class Economy(Module):
     name = "economy"
     title = "Economy and corruption: rents, services, pay and arrears"
     PARAMS = {
-        "reserve_months": Param(value=6, range=(3, 12), source="assumption", note="cash an actor keeps, in months of payroll"),
-        "war_income_boost": Param(
+        "reserve_months": Param(domain="non-negative number", value=6, range=(3, 12), source="assumption", note="cash an actor keeps, in months of payroll"),
+        "war_income_boost": Param(domain="non-negative number",
             value=0.3, range=(0.0, 2.0), source="calibrated (<=2012)",
             note="insurgent own income multiplier slope with a neighbouring war (Syria from 2011)",
         ),
-        "reserve_draw_months": Param(value=24, range=(6, 48), source="assumption", note="months over which an actor would spend its reserves on more fighters"),
-        "income_smoothing": Param(value=0.2, range=(0.05, 0.5), source="assumption", note="weight of this month's income in the expected income"),
-        "arrears_threshold": Param(value=0.75, range=(0.5, 0.95), source="assumption", note="paid share below which a month counts as unpaid"),
-        "territory_tax": Param(value=0.2, range=(0.0, 1.0), source="assumption", note="USD per resident per month a non-state entity raises where it holds control (taxation, checkpoints, smuggling)"),
+        "reserve_draw_months": Param(domain="positive number", value=24, range=(6, 48), source="assumption", note="months over which an actor would spend its reserves on more fighters"),
+        "income_smoothing": Param(domain="unit weight", value=0.2, range=(0.05, 0.5), source="assumption", note="weight of this month's income in the expected income"),
+        "arrears_threshold": Param(domain="share", value=0.75, range=(0.5, 0.95), source="assumption", note="paid share below which a month counts as unpaid"),
+        "territory_tax": Param(domain="money", value=0.2, range=(0.0, 1.0), source="assumption", note="USD per resident per month a non-state entity raises where it holds control (taxation, checkpoints, smuggling)"),
     }
     STATE = (
         "services", "cash", "income", "income_ema", "capacity", "paid_frac", "unpaid_months", "rents", "bloc_funds",

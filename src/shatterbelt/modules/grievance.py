@@ -21,9 +21,9 @@ class Grievance(Module):
     name = "grievance"
     title = "Grievance and fear"
     PARAMS = {
-        "memory_decay": Param(value=0.7, range=(0.5, 0.9), source="assumption", note="monthly retention of the memory of killings"),
-        "fear_gain": Param(value=0.02, range=(0.005, 0.06), source="assumption", note="per (killing per 100k) of memory: fear ~0.2 at 2011 levels in Baghdad, ~0.9 at 2006 levels"),
-        "security_scale": Param(value=3.0, range=(1.0, 8.0), source="assumption", note="deaths per 100k of memory at which security falls to 1/e"),
+        "memory_decay": Param(domain="share", value=0.7, range=(0.5, 0.9), source="assumption", note="monthly retention of the memory of killings"),
+        "fear_gain": Param(domain="non-negative number", value=0.02, range=(0.005, 0.06), source="assumption", note="per (killing per 100k) of memory: fear ~0.2 at 2011 levels in Baghdad, ~0.9 at 2006 levels"),
+        "security_scale": Param(domain="positive number", value=3.0, range=(1.0, 8.0), source="assumption", note="deaths per 100k of memory at which security falls to 1/e"),
     }
     STATE = ("memory", "fear", "violence_memory", "security")
     READS = ("civ_deaths_rc", "civ_deaths_by_other_rc", "fighter_deaths_ar")

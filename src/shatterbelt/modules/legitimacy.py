@@ -35,18 +35,18 @@ class Legitimacy(Module):
     name = "legitimacy"
     title = "Legitimacy of the state by community and region"
     PARAMS = {
-        "base": Param(value=0.6, range=(0.4, 0.8), source="assumption", note="legitimacy with full representation, average services, no violence, no occupation"),
-        "w_rep": Param(value=0.6, range=(0.3, 1.0), source="assumption"),
-        "w_serv": Param(value=0.3, range=(0.1, 0.5), source="assumption"),
-        "services_ref": Param(value=0.5, range=(0.3, 0.7), source="assumption"),
-        "w_sec": Param(value=0.25, range=(0.1, 0.5), source="assumption"),
-        "w_occ": Param(value=0.2, range=(0.05, 0.5), source="assumption"),
-        "occupation_ref": Param(value=3.0, range=(1.0, 6.0), source="assumption", note="foreign troops per 1,000 residents at which occupation counts fully"),
-        "w_vac": Param(value=0.1, range=(0.0, 0.25), source="seed claim", note="the essay's 'political vacuum' (S6)"),
-        "w_excl": Param(value=0.2, range=(0.05, 0.4), source="assumption"),
-        "adapt": Param(value=0.5, range=(0.2, 1.0), source="assumption", note="share of the gap to the new level closed each month"),
-        "width": Param(value=1.0, range=(0.6, 1.5), source="assumption", note="width of the logistic bounding legitimacy (slope 1/width at L = 1/2)"),
-        "excl_decay": Param(value=0.05, range=(0.0, 0.2), source="assumption", note="monthly decay of a marginalization event's legitimacy penalty"),
+        "base": Param(domain="unit weight", value=0.6, range=(0.4, 0.8), source="assumption", note="legitimacy with full representation, average services, no violence, no occupation"),
+        "w_rep": Param(domain="non-negative number", value=0.6, range=(0.3, 1.0), source="assumption"),
+        "w_serv": Param(domain="non-negative number", value=0.3, range=(0.1, 0.5), source="assumption"),
+        "services_ref": Param(domain="unit weight", value=0.5, range=(0.3, 0.7), source="assumption"),
+        "w_sec": Param(domain="non-negative number", value=0.25, range=(0.1, 0.5), source="assumption"),
+        "w_occ": Param(domain="non-negative number", value=0.2, range=(0.05, 0.5), source="assumption"),
+        "occupation_ref": Param(domain="positive number", value=3.0, range=(1.0, 6.0), source="assumption", note="foreign troops per 1,000 residents at which occupation counts fully"),
+        "w_vac": Param(domain="non-negative number", value=0.1, range=(0.0, 0.25), source="seed claim", note="the essay's 'political vacuum' (S6)"),
+        "w_excl": Param(domain="non-negative number", value=0.2, range=(0.05, 0.4), source="assumption"),
+        "adapt": Param(domain="share", value=0.5, range=(0.2, 1.0), source="assumption", note="share of the gap to the new level closed each month"),
+        "width": Param(domain="positive number", value=1.0, range=(0.6, 1.5), source="assumption", note="width of the logistic bounding legitimacy (slope 1/width at L = 1/2)"),
+        "excl_decay": Param(domain="share", value=0.05, range=(0.0, 0.2), source="assumption", note="monthly decay of a marginalization event's legitimacy penalty"),
     }
     STATE = ("L", "excl_seen", "excl_effect")
     READS = ("representation", "gov", "vacuum_months", "excluded", "seats", "excl_penalty", "services", "security", "foreign_r")

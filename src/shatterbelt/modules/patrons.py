@@ -25,11 +25,11 @@ class Patrons(Module):
     name = "patrons"
     title = "Patrons: allocation to clients and alignment"
     PARAMS = {
-        "bloc_share": Param(value=0.3, range=(0.1, 0.6), source="assumption", note="share of a patron's budget for political clients"),
-        "a0": Param(value=0.1, range=(0.0, 0.5), source="assumption", note="baseline weight of an unaligned client"),
-        "beta": Param(value=0.25, range=(0.0, 1.0), source="assumption", note="how much money follows strength"),
-        "own_weight": Param(value=0.05, range=(0.0, 0.5), source="assumption", note="weight of a client's own resources against patron money in its alignment"),
-        "mu": Param(value=0.05, range=(0.01, 0.2), source="assumption", note="monthly speed at which alignment follows money"),
+        "bloc_share": Param(domain="share", value=0.3, range=(0.1, 0.6), source="assumption", note="share of a patron's budget for political clients"),
+        "a0": Param(domain="non-negative number", value=0.1, range=(0.0, 0.5), source="assumption", note="baseline weight of an unaligned client"),
+        "beta": Param(domain="non-negative number", value=0.25, range=(0.0, 1.0), source="assumption", note="how much money follows strength"),
+        "own_weight": Param(domain="non-negative number", value=0.05, range=(0.0, 0.5), source="assumption", note="weight of a client's own resources against patron money in its alignment"),
+        "mu": Param(domain="unit weight", value=0.05, range=(0.01, 0.2), source="assumption", note="monthly speed at which alignment follows money"),
     }
     STATE = ("patron_budget", "patron_money", "align", "influence")
     READS = ("foreign_level", "representation", "gov", "seats", "income", "rents", "strength")

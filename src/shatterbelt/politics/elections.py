@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ScenarioError, UsageError
 from ..scenario.politics_schema import RULES, ElectoralSystem, PoliticsConfig
-from .data import read_governorates, read_votes
+from .data import MINORITY_LABEL, read_governorates, read_votes
 
 Attachment = Mapping[str, Mapping[str, Mapping[str, float]]]
 """governorate -> community -> list -> share of that community's votes (sums to 1 over lists)."""
@@ -206,8 +206,6 @@ def quota_lists(cfg: PoliticsConfig) -> list[str]:
 def base_magnitudes(cfg: PoliticsConfig) -> dict[str, int]:
     """General seats per governorate, derived from the documented seats in the votes file."""
     vd = read_votes(cfg)
-    from .data import MINORITY_LABEL
-
     return {g: sum(v for k, v in s.items() if k != MINORITY_LABEL) for g, s in vd.seats.items()}
 
 

@@ -108,8 +108,12 @@ def read_yaml(path: Path, label: str, what: str = "scenario") -> dict[str, Any]:
         raise ScenarioError(f"{what} '{label}': file not found: {path}") from None
     except OSError as exc:
         raise ScenarioError(f"{what} '{label}': cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{what} '{label}': not UTF-8 text (byte {exc.start})") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ScenarioError(f"{what} '{label}': YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -161,7 +165,7 @@ def read_spec(spec: str) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]
 
 
 # ---------------------------------------------------------------------------- politics sections
-def read_politics(name: str) -> tuple[dict[str, Any], Path]:
+def read_politics(name: str, depth: int = 0) -> tuple[dict[str, Any], Path]:
     """The raw politics section for a name or path: ``(mapping, file it came from)``.
 
     Looked up as a built-in politics section (``builtin/politics/<name>.yaml``), a
@@ -170,6 +174,8 @@ def read_politics(name: str) -> tuple[dict[str, Any], Path]:
     """
     if "+" in name and not Path(name).exists():
         raise ScenarioError(f"{name}: a scenario with variants is not a politics section")
+    if depth > 4:
+        raise ScenarioError(f"{name}: politics sections name each other too deeply (a cycle?)")
     candidates: list[Path] = []
     pdir = builtin_politics_dir()
     if name and "/" not in name and not name.endswith((".yaml", ".yml")):
@@ -185,7 +191,7 @@ def read_politics(name: str) -> tuple[dict[str, Any], Path]:
             if section is None:
                 continue
             if isinstance(section, str):
-                return read_politics(section)
+                return read_politics(section, depth + 1)
             if not isinstance(section, dict):
                 raise ScenarioError(f"{path}: politics: must be a mapping, got {type(section).__name__}")
             return section, path
@@ -236,7 +242,7 @@ def expand_politics(raw: dict[str, Any], label: str) -> dict[str, Any]:
         if isinstance(pol, dict) and "use" not in pol:
             data = politics_with_defaults(pol, "politics")
         else:
-            name = pol if isinstance(pol, str) else pol.get("use")
+            name = pol if isinstance(pol, str) else pol.get("use") if isinstance(pol, dict) else None
             if not isinstance(name, str):
                 raise ScenarioError("expected a configuration name or a mapping")
             data, _ = read_politics(name)
@@ -529,17 +535,24 @@ def parse_overrides(overrides: Iterable[str]) -> list[tuple[str, Any]]:
 
 
 # ---------------------------------------------------------------------------- variants
-def _event_matches(ev: dict[str, Any], flt: dict[str, Any]) -> bool:
+def _date(v: Any, where: str) -> dt.date:
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise ScenarioError(f"{where}: '{v}' is not a date written YYYY-MM-DD") from None
+
+
+def _event_matches(ev: dict[str, Any], flt: dict[str, Any], where: str) -> bool:
     d = ev.get("date")
-    d = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)) if d else None
+    d = _date(d, "timeline date") if d else None
     for k, v in flt.items():
         if k == "after":
-            v = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
-            if d is None or d < v:
+            if d is None or d < _date(v, f"{where}.after"):
                 return False
         elif k == "before":
-            v = v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
-            if d is None or d >= v:
+            if d is None or d >= _date(v, f"{where}.before"):
                 return False
         elif ev.get(k) != v:
             return False
@@ -570,7 +583,7 @@ def apply_variant(raw: dict[str, Any], var: dict[str, Any], name: str) -> dict[s
         for i, flt in enumerate(tl.get("remove") or []):
             if not isinstance(flt, dict):
                 raise ScenarioError(f"variant '{name}': timeline.remove[{i}]: must be a mapping of field: value")
-            events = [e for e in events if not _event_matches(e, flt)]
+            events = [e for e in events if not _event_matches(e, flt, f"variant '{name}': timeline.remove[{i}]")]
         events += list(tl.get("add") or [])
         raw["timeline"] = events
     for k, v in (var.get("replace") or {}).items():

@@ -78,6 +78,7 @@ DOMAINS: dict[str, Domain] = {
         Domain("multiplier", 0.0),
         Domain("non-negative number", 0.0),
         Domain("positive number", 0.0, lo_open=True),
+        Domain("power-law exponent", 1.0, lo_open=True),
         Domain("number"),
     )
 }

@@ -19,7 +19,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from .params import (
     Count,
@@ -35,6 +35,9 @@ from .params import (
     UnitWeight,
 )
 from .politics_schema import PoliticsConfig, check_politics
+
+#: the most persons a region may have (ten times the most populous country)
+MAX_POPULATION = 15_000_000_000
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
@@ -102,6 +105,8 @@ class Region(Strict):
     def _pop(cls, v: int) -> int:
         if v < 0:
             raise ValueError(f"must be >= 0, got {v}")
+        if v > MAX_POPULATION:
+            raise ValueError(f"must be at most {MAX_POPULATION:,} persons, got {v:,}")
         return v
 
     @field_validator("shares")
@@ -409,7 +414,7 @@ class Scenario(Strict):
     name: str
     description: str = ""
     country: str = ""
-    iso_numeric: int = Field(0, description="ISO 3166-1 numeric code used in the events' iso column")
+    iso_numeric: int = Field(0, ge=0, le=999, description="ISO 3166-1 numeric code used in the events' iso column")
     start: MonthStr
     horizon: MonthStr
     communities: list[Community]
@@ -522,10 +527,20 @@ class Scenario(Strict):
                     _known(r, rs, f"{where}.border_regions", "region")
             elif isinstance(ev, PayChange):
                 _known(ev.actor, as_, f"{where}.actor", "actor")
-            elif isinstance(ev, Shock) and not self._is_shock_target(ev.target):
-                raise ValueError(
-                    f"{where}.target: '{ev.target}' is not a parameter (economy.<name> or parameters.<module>.<name>)"
-                )
+            elif isinstance(ev, Shock):
+                if not self._is_shock_target(ev.target):
+                    raise ValueError(
+                        f"{where}.target: '{ev.target}' is not a parameter (economy.<name> or parameters.<module>.<name>)"
+                    )
+                if ev.target.startswith("economy."):
+                    name = ev.target.partition(".")[2]
+                    try:
+                        TypeAdapter(Economy.model_fields[name].rebuild_annotation()).validate_python(
+                            {"value": ev.value, "source": "shock"}
+                        )
+                    except ValidationError as exc:
+                        reason = str(exc.errors()[0].get("msg", "invalid")).removeprefix("Value error, ")
+                        raise ValueError(f"{where}.value: {reason}") from None
         if self.politics is not None:
             self._cross_politics(self.politics, comm, bs, ps)
         return self
