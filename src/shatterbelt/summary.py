@@ -88,6 +88,7 @@ def build_summary(w: World, events: pa.Table, seed: int) -> dict[str, Any]:
         "microstates_by_month": {m: int(v) for m, v in zip(w.months[:T], nat[:, ni["microstates"]], strict=True)},
         "microstates_final": int(nat[T - 1, ni["microstates"]]),
         "army_collapses": [{"region": r, "month": m} for r, m in w.army_collapses],
+        "control_changes": [{"region": r, "month": m, "from": a, "to": b} for r, m, a, b in w.control_changes],
         "army_cohesion_final": None if np.isnan(nat[T - 1, ni["army_cohesion"]]) else round(float(nat[T - 1, ni["army_cohesion"]]), 6),
         "legitimacy_final": legit,
         "patron_influence_final": {p: round(float(w.influence[i]), 6) for i, p in enumerate(w.pat.ids)},

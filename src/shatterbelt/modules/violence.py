@@ -99,7 +99,7 @@ class Violence(Module):
         "alpha_civ": Param(domain="power-law exponent", value=2.5, range=(2.2, 2.8), source="Bohorquez et al. (2009) Nature 462: 911 (alpha ~ 2.5)"),
         "alpha_battle": Param(domain="power-law exponent", value=2.5, range=(2.2, 2.8), source="Bohorquez et al. (2009) Nature 462: 911 (alpha ~ 2.5)"),
         "xmax": Param(domain="positive number", value=400, range=(150, 1000), source="assumption", note="largest single event (persons killed)"),
-        "foreign_suppression": Param(domain="non-negative number", value=0.001, range=(0.0, 0.005), source="calibrated (<=2012)", note="per foreign soldier per 100k residents (S5)"),
+        "foreign_suppression": Param(domain="non-negative number", value=0.0005, range=(0.0, 0.005), source="calibrated (<=2012)", note="per foreign soldier per 100k residents (S5)"),
         "battle_exchange": Param(domain="share", value=0.6, range=(0.3, 0.9), source="assumption", note="attacker's share of a clash's losses against a much stronger force (half that against an equal one)"),
         "detention_rate": Param(domain="probability", value=0.04, range=(0.01, 0.1), source="assumption", note="monthly probability for an outlaw fighter under full state dominance"),
         "term_min": Param(domain="non-negative number", value=3, range=(1, 6), source="assumption", note="months"),
