@@ -57,6 +57,7 @@ class Displacement(Module):
         self.define_log("displaced_new_rc", (w.R, w.C))  # persons who fled this month, by origin cell
         self.define_log("returned_rc", (w.R, w.C))  # persons who went home this month
         self.define("prestart", w.people.displaced.copy(), (w.people.displaced.size,), bool)  # displaced before the start
+        self.prestart_idx = np.flatnonzero(w.prestart)  # (the set only shrinks: those who flee again leave it)
         self.define("shock", 0.0, (w.R, w.C))  # memory of a change of control to an entity hostile to c
         self.define("seen_controller", -2, (w.R,), np.int64)  # the controller at the last step (-2: not seen yet)
 
@@ -65,8 +66,9 @@ class Displacement(Module):
         out.nat["new_displaced"] = lg.displaced_new_rc.sum()
         out.nat["returned"] = lg.returned_rc.sum()
         w = self.world
-        ppl = w.people
-        out.nat["displaced_since_start"] = float((ppl.displaced & ~w.prestart & (ppl.status < DEAD)).sum()) * w.w
+        idx = self.prestart_idx
+        still = int((w.prestart[idx] & (w.people.status[idx] < DEAD)).sum())  # pre-start displaced, alive, not moved again
+        out.nat["displaced_since_start"] = (float(w.census().displaced_rc().sum()) - still) * w.w
 
     def step(self, t: int) -> None:
         w, p = self.world, self.p
