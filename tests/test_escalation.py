@@ -151,3 +151,16 @@ def test_legitimacy_at_zero_recovers_when_its_causes_reverse():
     for t in range(2, 8):
         _step(sim, "legitimacy", t)
     assert (w.L > 0.4).all()
+
+
+def test_the_vacuum_feeds_insurgent_recruitment_through_its_named_channel():
+    eligible = {}
+    for pull in (0.0, 0.1):
+        sim = _sim()
+        w = sim.world
+        _, _, ins, _, _ = _ids(w)
+        sim.module("mobilization").p["vacuum_pull"] = pull
+        w.vacuum_months = 12  # a year without a government
+        _step(sim, "mobilization", 0)
+        eligible[pull] = sim.module("mobilization").eligible[ins]
+    assert eligible[0.1] > eligible[0.0]

@@ -79,3 +79,10 @@ def test_no_corruption_buys_services_cohesion_and_peace():
     assert (d_ghost < 0).all()
     assert d_coh.mean() > 0 and (d_coh > 0).sum() >= 3
     assert d_civ.mean() < 0
+
+
+@pytest.mark.slow
+def test_an_army_that_answers_to_the_state_only_is_more_cohesive():
+    # S3: an army "distributed among the entities" is politicized; without infiltration it holds together
+    d_coh = _paired("iraq-2010+unified-army", (), lambda r: _metric(r, "army_cohesion"))
+    assert (d_coh > 0).all()

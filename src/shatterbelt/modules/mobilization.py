@@ -27,8 +27,8 @@ the actor's fighters joined for pay (Weinstein 2007: rich groups recruit
 opportunists, poor ones the committed).  State forces recruit from all
 communities, and forces on a public payroll (auxiliaries such as the Sons of
 Iraq, a regional guard) from their own, up to their authorised strength (the
-documented 2010 strength x ``authorised_ratio``) while the budget pays them.  The insurgency's ideological
-pull grows with the premiership vacuum (``vacuum_pull``, S6).  Deserting
+documented 2010 strength x ``authorised_ratio``) while the budget pays them.  The insurgency's pull grows
+with the premiership vacuum (``vacuum_pull`` x min(1, vacuum months / 12), S6).  Deserting
 soldiers go home.
 """
 
@@ -66,8 +66,8 @@ class Mobilization(Module):
         "candidate_min_share": Param(domain="share", value=0.2, range=(0.1, 0.5), source="assumption", note="an actor recruits from communities making up at least this share of its base"),
         "pool_ratio": Param(domain="non-negative number", value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
         "haven_pull": Param(domain="non-negative number", value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
-        "vacuum_pull": Param(domain="non-negative number", value=0.1, range=(0.0, 0.3), source="seed claim", note="S6: pull of the insurgency in a full year of premiership vacuum"),
-        "network_rate": Param(domain="rate", value=0.08, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
+        "vacuum_pull": Param(domain="non-negative number", value=0.05, range=(0.0, 0.15), source="seed claim", note="S6: added to the insurgency's net pull in a full year of premiership vacuum"),
+        "network_rate": Param(domain="rate", value=0.1, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
         "authorised_ratio": Param(domain="multiplier", value=1.0, range=(0.9, 1.3), source="assumption", note="state forces' authorised strength over their documented 2010 strength"),
     }
     STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a")
@@ -183,10 +183,12 @@ class Mobilization(Module):
         ideo = np.ones((w.A, w.R))
         if w.regional_war > 0:
             ideo[w.is_insurgency] += p["haven_pull"] * w.regional_war * np.where(w.border, 1.0, 0.5)
-        if w.gov.caretaker and p["vacuum_pull"] > 0:
-            ideo[w.is_insurgency] += p["vacuum_pull"] * min(1.0, w.vacuum_months / 12.0)
         M = w.motivation
-        return M[:, PAY_, None] * payattr[:, None] + M[:, IDEO_, None] * ideo  # A x R
+        base = M[:, PAY_, None] * payattr[:, None] + M[:, IDEO_, None] * ideo  # A x R
+        if w.gov.caretaker and p["vacuum_pull"] > 0:
+            # S6: the insurgency revives while the blocs fight over the premiership
+            base[w.is_insurgency] += p["vacuum_pull"] * min(1.0, w.vacuum_months / 12.0)
+        return base
 
     def init(self) -> None:
         """Calibrate joining thresholds to the documented sizes and seat the most motivated as fighters.
