@@ -37,19 +37,11 @@ def _militia(res) -> float:
     return sum(_metric(res, f"fighters_{a}") for a in ("mahdi", "aah", "kh"))
 
 
-def _militia_fighting_us(res) -> float:
-    """Militia fighters weighted by their hostility toward US forces: the deterrence of a foreign
-    force acts through the risk of fighting it (a militia mobilized by fear of the other community
-    is not deterred by it, and may grow where the occupation feeds the insurgency it fears)."""
-    acts = {a.id: a for a in load_scenario("iraq-2010").actors}
-    return sum(acts[a].hostility.actors.get("us_forces", 0.0) * _metric(res, f"fighters_{a}") for a in ("mahdi", "aah", "kh"))
-
-
 @pytest.mark.slow
 def test_us_staying_deters_militias_and_keeps_iran_out():
     # S5/S7: a foreign force deters militias and Iran leans in as it leaves; its presence
     # is also an occupation that costs the state legitimacy among Sunni Arabs
-    d_mil = _paired("iraq-2010+us-stays", (), _militia_fighting_us)
+    d_mil = _paired("iraq-2010+us-stays", (), _militia)
     d_iran = _paired("iraq-2010+us-stays", (), lambda r: r.summary["patron_influence_final"]["iran"])
     # Sunni Arab legitimacy of the state after December 2011 (month 18 on), while US troops would stay
     d_leg = _paired("iraq-2010+us-stays", (), lambda r: float(np.mean(r.series("legitimacy_sunni").to_numpy()[18:])))
