@@ -164,3 +164,17 @@ def test_the_vacuum_feeds_insurgent_recruitment_through_its_named_channel():
         _step(sim, "mobilization", 0)
         eligible[pull] = sim.module("mobilization").eligible[ins]
     assert eligible[0.1] > eligible[0.0]
+
+
+def test_defection_is_a_flow_of_persons_from_an_unpaid_actor_to_the_one_pulling_them():
+    sim = _sim()
+    w = sim.world
+    army, mil, ins, _, b = _ids(w)
+    sim.module("mobilization").p["defect_share"] = 1.0
+    w.unpaid_months[army] = 12.0  # months without pay: soldiers leave
+    w.L[:, b] = 0.0  # and the insurgency pulls their community hard
+    w.fear[:, b] = 0.9
+    before = w.people.actor.copy()
+    _step(sim, "mobilization", 0)
+    came = (before == army) & np.isin(w.people.actor, [mil, ins])
+    assert came.any() and w.log.defectors_a.sum() >= came.sum() * w.w  # (police who left may defect too)

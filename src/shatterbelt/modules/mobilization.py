@@ -68,9 +68,10 @@ class Mobilization(Module):
         "haven_pull": Param(domain="non-negative number", value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
         "vacuum_pull": Param(domain="non-negative number", value=0.05, range=(0.0, 0.15), source="seed claim", note="S6: added to the insurgency's net pull in a full year of premiership vacuum"),
         "network_rate": Param(domain="rate", value=0.1, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
+        "defect_share": Param(domain="share", value=0.0, range=(0.0, 0.5), source="calibrated (<=2012)", note="share of those leaving an actor who go over at once to the actor pulling them most, if any pulls (0.1 and above put 2012 battle deaths at x2 of UCDP)"),
         "authorised_ratio": Param(domain="multiplier", value=1.0, range=(0.9, 1.3), source="assumption", note="state forces' authorised strength over their documented 2010 strength"),
     }
-    STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a")
+    STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a", "defectors_a")
     READS = (
         *STRENGTH_READS, "pay_reliability", "capacity", "paid_frac", "unpaid_months", "L", "fear", "control", "strength",
         "vacuum_months", "gov",
@@ -78,7 +79,7 @@ class Mobilization(Module):
     USES = ("army",)
     RESULTS = (
         ("regional", "fighters_{actor}"), ("national", "insurgent_fighters"), ("national", "fighters_{actor}"),
-        ("national", "recruits_{actor}"),
+        ("national", "recruits_{actor}"), ("national", "defections"),
     )
 
     def __init__(self, world: World) -> None:
@@ -99,6 +100,7 @@ class Mobilization(Module):
         self.define("threshold", np.array([a.threshold.value if a.threshold else default_T for a in w.sc.actors]), (A,))
         self.define_log("recruits_a", (A,))  # persons who joined this month
         self.define_log("leavers_a", (A,))  # persons who left this month (not deserters of a collapse)
+        self.define_log("defectors_a", (A,))  # persons who came over from another actor this month
 
     def init_pre(self) -> None:
         """Seat each actor's documented starting size: fighting-age civilians of its base where it operates.
@@ -307,7 +309,45 @@ class Mobilization(Module):
                 np.uint64(w.rng.key("mobilization.leave", t)),
             )
             self._leave(gone, ga)
+            self._defect(t, gone, ga, ok, const)
         w.changed()
+
+    def _defect(self, t: int, gone: np.ndarray, ga: np.ndarray, ok: np.ndarray, const: np.ndarray) -> None:
+        """Defection is a flow of persons: with probability ``defect_share`` a fighter who just left
+        joins at once the non-payroll actor with the largest positive net pull on him where he now
+        is (unpaid auxiliaries to insurgents, soldiers to militias), bringing himself, outside that
+        actor's recruiting through ties."""
+        w, p = self.world, self.p
+        if p["defect_share"] <= 0 or gone.size == 0:
+            return
+        ppl = w.people
+        u = w.rng.agent_uniforms("mobilization.defect", t, gone)
+        try_ = u < p["defect_share"]
+        idx, old = gone[try_], ga[try_]
+        if idx.size == 0:
+            return
+        M = w.motivation
+        r = ppl.region[idx].astype(np.int64)
+        c = ppl.community[idx].astype(np.int64)
+        h = ppl.hardship[idx].astype(np.float64)[:, None]
+        rk = ppl.risk[idx].astype(np.float64)[:, None]
+        net = mk.net_pull(
+            M[None, :, G_], M[None, :, F_], M[None, :, L_], h, w.L[r, c][:, None], w.fear[r, c][:, None], const[:, r].T, rk,
+            w.risk[:, r].T,
+        )  # leavers x actors
+        allowed = ok[:, r, c].T & ~self.payroll_force[None, :] & (np.arange(w.A)[None, :] != old[:, None])
+        net = np.where(allowed, net, -np.inf)
+        best = np.argmax(net, axis=1)
+        go = net[np.arange(idx.size), best] > 0
+        sel, to = idx[go], best[go]
+        if sel.size == 0:
+            return
+        with w.changing(sel):
+            ppl.status[sel] = FIGHTER
+            ppl.actor[sel] = to.astype(np.int8)
+            ppl.timer[sel] = 0
+        w.log.recruits_a += np.bincount(to, minlength=w.A) * w.w
+        w.log.defectors_a += np.bincount(to, minlength=w.A) * w.w
 
     def _hardship_floor(self, ok: np.ndarray, const: np.ndarray) -> np.ndarray:
         """hmin[r * C + c]: hardship at or below which no actor's net pull can be positive (a safe bound).
@@ -370,4 +410,5 @@ class Mobilization(Module):
             out.reg[f"fighters_{a}"] = fighters[ai] if w.has_agents[ai] else w.strength[ai] / max(w.quality[ai], 1e-9)
             out.nat[f"fighters_{a}"] = fighters[ai].sum() if w.has_agents[ai] else w.foreign_level[ai]
             out.nat[f"recruits_{a}"] = w.log.recruits_a[ai]
+        out.nat["defections"] = float(w.log.defectors_a.sum())
         out.nat["insurgent_fighters"] = fighters[w.is_insurgency].sum()

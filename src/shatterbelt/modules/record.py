@@ -32,7 +32,7 @@ REGIONAL_ORDER = (
 NATIONAL_ORDER = (
     "population", "deaths_cumulative", "civilian_deaths", "battle_deaths", "displaced", "new_displaced", "displaced_since_start",
     "returned", "detained", "microstates", "contested_regions", "control_changes", "vacuum", "vacuum_months", "revenue", "ghost_share",
-    "army_cohesion", "insurgent_fighters", "attacks", "legitimacy_{community}", "representation_{community}",
+    "army_cohesion", "insurgent_fighters", "defections", "attacks", "legitimacy_{community}", "representation_{community}",
     "fighters_{actor}", "capacity_{actor}", "recruits_{actor}", "unpaid_months_{actor}", "detentions_{actor}",
     "influence_{patron}", "patron_budget_{patron}", "rents_{bloc}",
 )
