@@ -10,7 +10,7 @@ panel of every run and gives, for every metric and month, the mean and the 5, 25
 >>> ens = Ensemble("iraq-2010", runs=3, seed=0, scale=0.001, until="2010-12")
 >>> res = ens.run(out=tempfile.mkdtemp())
 >>> res
-EnsembleSummary(scenario='iraq-2010', runs=3, months=6, metrics=105)
+EnsembleSummary(scenario='iraq-2010', runs=3, months=6, metrics=106)
 >>> res.quantiles("civilian_deaths").columns.tolist()
 ['n', 'mean', 'p05', 'p25', 'p50', 'p75', 'p95']
 
