@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 
 import pytest
@@ -311,8 +312,10 @@ def test_a_module_parameter_declares_its_domain(monkeypatch):
 
     declared = MODULE_PARAMS["economy"]["reserve_months"]
     monkeypatch.setitem(MODULE_PARAMS["economy"], "reserve_months", declared.model_copy(update={"domain": "count"}))
-    with pytest.warns(ParameterRangeWarning), pytest.raises(ScenarioError) as exc:
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(ScenarioError) as exc:
+        warnings.simplefilter("always")
         load_scenario(TINY_POLITICS, ["parameters.economy.reserve_months=-1"])
+    assert not caught  # outside its domain: the error alone, no range warning before it
     assert str(exc.value).endswith("parameters.economy.reserve_months: -1 is outside the domain of a count (>= 0)")
     with pytest.raises(ValueError, match="unknown domain 'colour'"):
         Param(value=1, source="assumption", domain="colour")
