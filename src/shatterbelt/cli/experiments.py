@@ -41,9 +41,6 @@ from .common import (
     SetOpt,
     Vary,
     Workers,
-    check_month,
-    check_runs,
-    check_seed,
     emit_json,
     require,
 )
@@ -93,10 +90,8 @@ class Shared:
 #: the shared options as (name, annotation, default); `until` is left out where a command has its own
 _SHARED: list[tuple[str, Any, Any]] = [
     ("scale", Scale, 0.01),
-    ("until", Annotated[str | None, typer.Option(help="stop every run after this month, YYYY-MM",
-                                                 callback=check_month)], None),
-    ("seed", Annotated[int, typer.Option(help="first seed (run i uses seed + i) and the sampling seed",
-                                         callback=check_seed)], 0),
+    ("until", Annotated[str | None, typer.Option(help="stop every run after this month, YYYY-MM")], None),
+    ("seed", Annotated[int, typer.Option(help="first seed (run i uses seed + i) and the sampling seed")], 0),
     ("workers", Workers, None),
     ("scheduler", Scheduler, None),
     ("out", ResultsDir, None),
@@ -210,7 +205,7 @@ def compare(
     opts: Shared,
     a: Annotated[str, typer.Argument(help="scenario A (e.g. iraq-2010)")],
     b: Annotated[str, typer.Argument(help="scenario B (e.g. iraq-2010+us-stays)")],
-    runs: Annotated[int, typer.Option(help="paired runs", callback=check_runs)] = 20,
+    runs: Annotated[int, typer.Option(help="paired runs")] = 20,
     sample: Annotated[str, typer.Option(help="'none' or 'lhs' (pairs share the sampled values)")] = "none",
     samples: Samples = None,
     vary: Vary = None,
@@ -236,8 +231,7 @@ def compare(
 @experiment()
 def claims(
     opts: Shared,
-    runs: Annotated[int, typer.Option(help="paired runs per scenario (samples x replicates)",
-                                      callback=check_runs)] = 40,
+    runs: Annotated[int, typer.Option(help="paired runs per scenario (samples x replicates)")] = 40,
     claim: Annotated[list[str] | None, typer.Option(help="run only these claims (C1..C8, repeatable)")] = None,
     replicates: Annotated[int, typer.Option(help="seeds per parameter sample")] = 2,
     base: Annotated[str, typer.Option(help="the essay's world (variants are composed onto it)")] = DEFAULT_SCENARIO,
@@ -274,8 +268,7 @@ def claims(
 @experiment()
 def backtest(
     opts: Shared,
-    runs: Annotated[int, typer.Option(help="runs (seeds x Latin hypercube samples)",
-                                      callback=check_runs)] = 40,
+    runs: Annotated[int, typer.Option(help="runs (seeds x Latin hypercube samples)")] = 40,
     scenario: Annotated[str, typer.Option(help="scenario starting July 2010")] = DEFAULT_SCENARIO,
     sample: Annotated[str, typer.Option(help="'lhs' (parameter uncertainty in the forecast) or 'none'")] = "lhs",
     vary: Vary = None,
@@ -328,10 +321,9 @@ def backtest(
 def calibrate(
     opts: Shared,
     until: Annotated[
-        str, typer.Option(help="cut-off month: no target and no simulated month after it (<= 2012-12)",
-                          callback=check_month)
+        str, typer.Option(help="cut-off month: no target and no simulated month after it (<= 2012-12)")
     ] = "2012-12",
-    runs: Annotated[int, typer.Option(help="runs per ABC round", callback=check_runs)] = 40,
+    runs: Annotated[int, typer.Option(help="runs per ABC round")] = 40,
     rounds: Annotated[int, typer.Option(help="ABC rounds (each narrows to the accepted draws' box)")] = 2,
     accept: Annotated[float, typer.Option(help="share of draws accepted per round")] = 0.2,
     param: Annotated[
@@ -369,8 +361,7 @@ def sensitivity(
         list[str] | None, typer.Option(help="civil_war, deaths, microstates, ... or a metric key (repeatable)")
     ] = None,
     method: Annotated[str, typer.Option(help="morris (screening) or sobol (indices)")] = "morris",
-    runs: Annotated[int, typer.Option(help="run budget (sets trajectories or base samples)",
-                                      callback=check_runs)] = 200,
+    runs: Annotated[int, typer.Option(help="run budget (sets trajectories or base samples)")] = 200,
     top: Annotated[
         int | None, typer.Option(help="Sobol over the K most influential parameters of a Morris run in --out")
     ] = None,
