@@ -275,3 +275,12 @@ def test_the_checker_catches_each_kind() -> None:
     assert "cycle: shatterbelt.modules.army <-> shatterbelt.world" in found
     assert "function-level: shatterbelt.sim.Simulation.run imports shatterbelt.errors" in found
     assert not any("scipy" in k for k in found)
+
+
+def test_the_core_imports_without_any_extra(graph: list[Imp]) -> None:
+    """The engine, the public API's core and the command line need no optional dependency to import."""
+    optional = needs_optional(graph)
+    core = {"shatterbelt", "shatterbelt.sim", "shatterbelt.result", "shatterbelt.resolve", "shatterbelt.outputs",
+            "shatterbelt.cli.main", "shatterbelt.world", "shatterbelt.models.epstein", "shatterbelt.report"}
+    assert core <= set(all_modules())
+    assert not core & optional, sorted(core & optional)
