@@ -75,6 +75,7 @@ class Imp:
     target: str  # module imported (an internal module, or a third-party top-level name)
     function: str | None  # enclosing function, None at module level
     line: int
+    guarded: bool = False  # under an `if` or `try` (e.g. `if have_numba(): import numba`)
 
 
 def module_name(path: Path) -> str:
@@ -96,29 +97,29 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _walk(node: ast.AST, function: str | None) -> Iterator[tuple[ast.AST, str | None]]:
+def _walk(node: ast.AST, function: str | None, guarded: bool) -> Iterator[tuple[ast.AST, str | None, bool]]:
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.If) and _is_type_checking(child):
             for sub in child.orelse:
-                yield from _walk_one(sub, function)
+                yield from _walk_one(sub, function, True)
             continue
-        yield from _walk_one(child, function)
+        yield from _walk_one(child, function, guarded or isinstance(node, ast.If | ast.Try))
 
 
-def _walk_one(node: ast.AST, function: str | None) -> Iterator[tuple[ast.AST, str | None]]:
+def _walk_one(node: ast.AST, function: str | None, guarded: bool) -> Iterator[tuple[ast.AST, str | None, bool]]:
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        yield from _walk(node, f"{function}.{node.name}" if function else node.name)
+        yield from _walk(node, f"{function}.{node.name}" if function else node.name, guarded)
     elif isinstance(node, ast.Import | ast.ImportFrom):
-        yield node, function
+        yield node, function, guarded
     else:
-        yield from _walk(node, function)
+        yield from _walk(node, function, guarded)
 
 
 def imports_of(name: str, path: Path, modules: dict[str, Path]) -> list[Imp]:
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     is_pkg = path.name == "__init__.py"
     out: list[Imp] = []
-    for node, function in _walk(tree, None):
+    for node, function, guarded in _walk(tree, None, False):
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         else:
@@ -141,7 +142,7 @@ def imports_of(name: str, path: Path, modules: dict[str, Path]) -> list[Imp]:
                     t = t.rsplit(".", 1)[0]
             else:
                 t = t.split(".")[0]
-            out.append(Imp(name, t, function, node.lineno))
+            out.append(Imp(name, t, function, node.lineno, guarded))
     return out
 
 
@@ -161,13 +162,14 @@ def internal(imp: Imp) -> bool:
 
 
 def needs_optional(graph: list[Imp]) -> set[str]:
-    """Our modules that import an optional dependency at module level, directly or through ours."""
-    needs = {i.importer for i in graph if i.function is None and i.target in OPTIONAL}
+    """Our modules that import an optional dependency at module level (not under an ``if`` or
+    ``try``), directly or through ours."""
+    needs = {i.importer for i in graph if i.function is None and not i.guarded and i.target in OPTIONAL}
     changed = True
     while changed:
         changed = False
         for i in graph:
-            if i.function is None and internal(i) and i.target in needs and i.importer not in needs:
+            if i.function is None and not i.guarded and internal(i) and i.target in needs and i.importer not in needs:
                 needs.add(i.importer)
                 changed = True
     # a package needs what its __init__ needs; a submodule is imported after its package
