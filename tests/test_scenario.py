@@ -363,6 +363,9 @@ def test_every_parameter_has_a_domain():
     from shatterbelt.scenario.params import DOMAINS
 
     assert all(p.domain in DOMAINS for d in MODULE_PARAMS.values() for p in d.values())
+    sc = load_scenario(TINY_POLITICS)
+    assert [p["path"] for p in collect_params(sc) if p["domain"] not in DOMAINS] == []
+    assert sc.parameters["violence"]["detention_rate"].domain == "probability"
 
     def bare(tp: object) -> bool:
         """A Param in ``tp`` not wrapped in a domain's ``Annotated``."""
@@ -373,8 +376,8 @@ def test_every_parameter_has_a_domain():
         return any(bare(a) for a in typing.get_args(tp))
 
     def params_without_domain(model: type) -> list[str]:
-        # module parameters and a bloc's documented seats are checked beside their definitions
-        skip = {("Scenario", "parameters"), ("BlocSpec", "seats")}
+        # module parameters carry the domain their module declares
+        skip = {("Scenario", "parameters")}
         return [f"{model.__name__}.{name}" for name, f in model.model_fields.items()
                 if (model.__name__, name) not in skip and not (f.annotation is Param and f.metadata)
                 and bare(f.annotation)]

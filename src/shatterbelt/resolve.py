@@ -62,18 +62,21 @@ __all__ = [
 
 
 @contextmanager
-def hold_range_warnings() -> Iterator[None]:
+def hold_range_warnings(emit: bool = True) -> Iterator[None]:
     """Hold back the warnings of overrides outside their documented range until the scenario is
-    valid: a value outside its domain then gives its one-line error alone."""
+    valid: a value outside its domain then gives its one-line error alone.  ``emit=False`` drops
+    them (an ensemble's sampled values, repaired to meet constraints, may sit just outside)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ParameterRangeWarning)
         yield
     for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if emit or not issubclass(w.category, ParameterRangeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def fill_parameters(raw: dict[str, Any], label: str) -> dict[str, Any]:
-    """``raw`` with every module parameter it leaves out set to the module's declared default."""
+    """``raw`` with every module parameter it leaves out set to the module's declared default,
+    and every module parameter carrying the domain its module declares."""
     raw = dict(raw)
     given = raw.get("parameters") or {}
     if not isinstance(given, dict):
@@ -95,6 +98,9 @@ def fill_parameters(raw: dict[str, Any], label: str) -> dict[str, Any]:
         for k, p in defaults.items():
             if k not in cur:
                 cur[k] = p.model_dump(exclude_none=True)
+            if p.domain is not None and isinstance(cur[k], dict):
+                # the module's declaration travels with the value (validated by Param, never written out)
+                cur[k] = {**cur[k], "domain": p.domain}
         out[mod] = cur
     raw["parameters"] = out
     return raw

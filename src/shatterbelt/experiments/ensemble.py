@@ -145,7 +145,7 @@ class Ensemble:
             free = self._skip[label]
             strings = list(self.overrides) + [f"{p}={v!r}" for p, v in overrides if p in free]
             try:
-                scenario_from_raw(self._raw[label], label, strings)
+                scenario_from_raw(self._raw[label], label, strings, warn=False)
             except ShatterbeltError as exc:
                 return str(exc)
         return None

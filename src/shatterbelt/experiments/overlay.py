@@ -63,9 +63,12 @@ def read_overlay(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def scenario_from_raw(raw: dict[str, Any], label: str, overrides: list[str] | None = None) -> Scenario:
-    """Validate a raw scenario after ``path=value`` overrides (what ``load_scenario`` does)."""
-    with hold_range_warnings():
+def scenario_from_raw(
+    raw: dict[str, Any], label: str, overrides: list[str] | None = None, warn: bool = True
+) -> Scenario:
+    """Validate a raw scenario after ``path=value`` overrides (what ``load_scenario`` does); with
+    ``warn=False`` an override outside its documented range gives no warning (sampled values)."""
+    with hold_range_warnings(warn):
         return validate(apply_overrides(raw, overrides), label)
 
 

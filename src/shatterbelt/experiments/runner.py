@@ -129,7 +129,7 @@ def execute_run(spec: RunSpec) -> RunOutput:
 
     t0 = time.perf_counter()
     c0 = time.process_time()
-    sc = scenario_from_raw(spec.raw, spec.scenario, spec.override_strings())
+    sc = scenario_from_raw(spec.raw, spec.scenario, spec.override_strings(), warn=False)
     res = Simulation(sc, scale=spec.scale, seed=spec.seed, until=spec.until).run()
     panel = res.panel
     if spec.panel == "national":
