@@ -50,22 +50,6 @@ OPTIONAL = {
 
 #: violations still present, each with why it is there; shrink this list, never grow it
 KNOWN_VIOLATIONS: dict[str, str] = {
-    # deferred imports inside the experiments package (which needs its extra anyway); nothing
-    # there needs them deferred: each can move to the top of its module
-    "function-level: shatterbelt.experiments.design.constraint_groups imports shatterbelt.scenario.provenance": "",
-    "function-level: shatterbelt.experiments.ensemble.__post_init__ imports shatterbelt.scenario.schema": "",
-    "function-level: shatterbelt.experiments.ensemble._check imports shatterbelt.errors": "",
-    "function-level: shatterbelt.experiments.executor.__init__ imports concurrent": "",
-    "function-level: shatterbelt.experiments.executor.__init__ imports multiprocessing": "",
-    "function-level: shatterbelt.experiments.executor.__init__ imports shatterbelt": "__version__",
-    "function-level: shatterbelt.experiments.executor.progress_bar imports rich": "",
-    "function-level: shatterbelt.experiments.executor.run imports concurrent": "",
-    "function-level: shatterbelt.experiments.runner.execute_run imports shatterbelt.scenario.loader": "",
-    "function-level: shatterbelt.experiments.runner.execute_run imports shatterbelt.sim": "",
-    "function-level: shatterbelt.experiments.runner.single_threaded imports importlib": "",
-    "function-level: shatterbelt.experiments.runner.single_threaded imports sys": "",
-    "function-level: shatterbelt.experiments.store._dumps imports shatterbelt.outputs": "",
-    "function-level: shatterbelt.experiments.store.metrics_wide imports pandas": "",
 }
 
 
