@@ -37,8 +37,9 @@ LAYERS: dict[str, int] = {
     "population": 3, "world": 3, "kernels": 3, "_fast": 3, "_fast_kernels": 3, "_jit": 3,
     "modules": 4,
     "resolve": 5,
-    "sim": 6, "result": 6, "outputs": 6, "summary": 6, "models": 6,
-    "experiments": 7, "report": 7,
+    # report reads only what runs write (and a Result held in memory), so Result.plot can use it
+    "sim": 6, "result": 6, "outputs": 6, "summary": 6, "models": 6, "report": 6,
+    "experiments": 7,
     "cli": 8, "__main__": 8,
 }
 

@@ -26,6 +26,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .. import report
 from .common import (
     DEFAULT_SCENARIO,
     ConnectTimeout,
@@ -160,6 +161,8 @@ def ensemble(
     samples: Samples = None,
     vary: Vary = None,
     panel: Annotated[str, typer.Option(help="panel rows to store: full, national or none")] = "full",
+    write_report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html (fan charts "
+                                               "and the map of the ensemble)")] = True,
 ) -> None:
     """Run a scenario many times (seeds x parameter samples) into a DuckDB database; resumable."""
     from ..experiments.ensemble import Ensemble, check_failures
@@ -191,6 +194,14 @@ def ensemble(
         "samples_pulled_to_valid": len(ens.design.meta.get("repaired", [])) if ens.design else 0,
         "metrics": stats,
     }
+    note = None
+    if write_report:
+        try:
+            info["report"] = report.build_report(out_dir).html
+        except report.ReportError as exc:  # e.g. --panel none: nothing to draw
+            note = f"warning: report: {exc}"
+    if note:
+        print(note, file=sys.stderr)
     if opts.json:
         emit_json(info)
         return
@@ -198,6 +209,8 @@ def ensemble(
            [[s["metric"], _f(s["mean"]), _f(s["p05"]), _f(s["median"]), _f(s["p95"])] for s in stats])
     print(f"{res.computed} runs computed now ({res.executor}) in {res.wall_s:.1f} s"
           + (f", {rate:.1f} runs/min" if rate else "") + f"; {res.done} stored in {info['database']}")
+    if "report" in info:
+        print(f"report: {info['report']}")
 
 
 @experiment()
