@@ -35,6 +35,21 @@ def test_importing_the_package_loads_no_engine() -> None:
     assert out.strip() == "False"
 
 
+def test_ensemble_without_the_experiments_extra_names_the_extra() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['scipy'] = sys.modules['duckdb'] = None  # as if the extra were not installed\n"
+        "import shatterbelt\n"
+        "assert shatterbelt.Simulation\n"
+        "try:\n"
+        "    shatterbelt.Ensemble\n"
+        "except ModuleNotFoundError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "needs the 'experiments' extra" in out and "pip install 'shatterbelt[experiments]'" in out
+
+
 def test_sim_exports_only_its_own_names() -> None:
     import shatterbelt.sim as sim
 

@@ -82,20 +82,19 @@ def test_scenarios_validate_params_model_json(capsys):
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (["run", "--scale", "0"], "--scale: must be in (0, 1]"),
-        (["run", "--scale", "1.5"], "--scale"),
+        (["run", "--scale", "0"], "scale: must be in (0, 1]"),
+        (["run", "--scale", "1.5"], "scale: must be in (0, 1]"),
         (["run", "--scale", "lots"], "--scale"),
-        (["run", "--seed", "-1"], "--seed: must be >= 0"),
+        (["run", "--seed", "-1"], "seed: must be >= 0"),
         (["run", "--until", "2010/09"], "until: '2010/09' is not a month"),
         (["run", "--until", "2030-01"], "outside the scenario"),
         (["run", "atlantis"], "unknown scenario"),
         (["run", "iraq-2010+nothing"], "unknown variant"),
         (["run", "--set", "economy.nope=1"], "no field 'nope'"),
         (["run", "--bogus"], "No such option"),
-        (["run", "--backend", "gpu"], "--backend: must be one of auto, numba, numpy"),
+        (["run", "--backend", "gpu"], "backend: must be one of auto, numba, numpy"),
         (["ensemble", "--runs", "0"], "--runs: must be >= 1"),
         (["ensemble", "--scale", "2"], "--scale: must be in (0, 1]"),
-        (["compare", "a", "b", "--workers", "0"], "--workers: must be >= 1"),
         (["calibrate", "--until", "2012"], "--until: '2012' is not a month"),
         (["formation", "iraq-2010", "--seed", "-2"], "--seed: must be >= 0"),
         (["validate", "/nonexistent/file.yaml"], "file not found"),
@@ -147,6 +146,12 @@ def test_shared_options_mean_the_same_everywhere(capsys):
         assert "--scale <float> share of the population simulated (1.0 = every person)" in text, cmd
         assert "--set <list[str]> override a parameter: path=value (repeatable)" in text, cmd
         assert "--json print one JSON document on stdout" in text, cmd
+
+
+def test_workers_are_checked_before_any_run(capsys, tmp_path):
+    rc, out, err = run_cli(capsys, "ensemble", TINY, "--runs", "1", "--workers", "0", "--out", str(tmp_path / "e"))
+    assert rc == 2 and out == "" and err == "error: --workers: must be >= 1, got 0\n"
+    assert not list((tmp_path / "e").glob("runs/*/run.json"))
 
 
 def test_a_missing_extra_is_one_line(capsys, monkeypatch):

@@ -439,5 +439,13 @@ def test_the_largest_seed_the_database_holds_is_stored(tmp_path: Path, capsys) -
 def test_a_first_seed_beyond_2_63_is_refused_by_every_command(tmp_path: Path, cmd: str, capsys) -> None:
     out = tmp_path / "big"
     rc, _, err = cli([cmd, TINY, "--scale", "0.05", "--until", "2010-12", "--seed", str(2**63), "--out", str(out)], capsys)
-    one_error(rc, err, "--seed: seeds must be below 2^63")
-    assert not out.exists()
+    one_error(rc, err, "below 2^63")
+    assert "seed" in err and not out.exists()
+
+
+def test_the_simulation_refuses_a_seed_no_store_holds() -> None:
+    from shatterbelt import Simulation, load_scenario
+    from shatterbelt.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"seed: must be below 2\^63"):
+        Simulation(load_scenario(TINY), scale=0.05, seed=2**63)

@@ -14,12 +14,14 @@ import numpy as np
 import pytest
 import typer
 
+from shatterbelt import rng
 from shatterbelt.backend import have_numba
 from shatterbelt.cli.epstein import register
 from shatterbelt.errors import UsageError
 from shatterbelt.models.epstein import (
     EpsteinParams,
     EpsteinSim,
+    _jit,
     arrest_probability_table,
     half_widths,
     neighbourhood_size,
@@ -131,6 +133,16 @@ def test_decision_ranks_are_exactly_the_formula(disc: str) -> None:
     got = rank[None, :, 1:] < thr[:, None, None]
     np.testing.assert_array_equal(got, want)
     assert want[:3].all() and not want[3:6].any() and want[6:9].all() and 0 < want.mean() < 1
+
+
+@needs_numba
+def test_kernels_draw_the_engines_uniforms() -> None:
+    # the kernels hash with shatterbelt.rng.hash64 compiled by numba: bit for bit rng.uniforms
+    for key in (rng.stream_key(5, "x", 3), rng.stream_key(2**63 + 11, "y", 0)):
+        idx = np.arange(0, 10**6, 997, dtype=np.int64)
+        want = rng.uniforms(key, idx)
+        got = np.array([_jit.u01(np.uint64(key), np.int64(i)) for i in idx])
+        np.testing.assert_array_equal(got, want)
 
 
 @needs_numba

@@ -77,7 +77,7 @@ def test_defaults_from_shares_calibrated_parameters() -> None:
 def test_negative_seats() -> None:
     data = _raw()
     data["blocs"][3]["seats"] = {"value": -1, "source": "x"}
-    assert _error(data) == "politics.blocs[3].seats: must be >= 0"
+    assert _error(data) == "politics.blocs[3].seats: -1 is outside the domain of a count (>= 0)"
 
 
 def test_unknown_bloc_in_coalition() -> None:

@@ -88,10 +88,28 @@ def test_report_of_a_real_ensemble_folder(tmp_path: Path, capsys: pytest.Capture
     assert main(["ensemble", "--runs", "2", "--scale", "0.001", "--until", "2011-06", "--workers", "1", "--quiet",
                  "--out", str(out), "--json"]) == 0
     capsys.readouterr()
+    assert (out / "report.html").is_file()  # the ensemble command writes its report by default
     assert main(["report", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["kind"] == "ensemble" and doc["runs"] == 2
     assert Path(doc["html"]).read_text(encoding="utf-8").count('data-region="IQ-') == 18
+
+
+def test_ensemble_without_a_panel_warns_instead_of_reporting(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("duckdb", reason="the ensemble command needs the experiments extra")
+    from shatterbelt.cli.main import main
+
+    out = tmp_path / "ens"
+    assert main(["ensemble", "tests/data/tiny.yaml", "--runs", "2", "--scale", "0.5", "--until", "2010-09",
+                 "--workers", "1", "--quiet", "--panel", "none", "--out", str(out), "--json"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out)["runs"] == 2 and "report" not in json.loads(cap.out)
+    assert cap.err.count("warning: report:") == 1 and "Traceback" not in cap.err
+    assert not (out / "report.html").exists()
+    rc = main(["report", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1
 
 
 def test_claims_backtest_and_compare_tables(ensemble_dir: Path, tmp_path: Path) -> None:
@@ -136,6 +154,22 @@ def test_result_html_and_in_memory_plot() -> None:
     html = result_html(res)
     assert "<svg" in html and "Key figures" in html
     assert plot(res, "civilian_deaths").kind == "timeseries"
+    # the same through the Result: Result.plot and Jupyter's HTML view
+    assert res.plot("civilian_deaths").kind == "timeseries" and "<svg" in res.plot().svg()
+    assert "<svg" in res._repr_html_()
+
+
+def test_run_command_writes_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from shatterbelt.cli.main import main
+
+    assert main(["run", "tests/data/tiny.yaml", "--scale", "0.5", "--until", "2010-09", "--out",
+                 str(tmp_path / "a")]) == 0
+    assert f"report: {tmp_path / 'a' / 'report.html'}" in capsys.readouterr().out
+    assert (tmp_path / "a" / "report.html").is_file()
+    assert main(["run", "tests/data/tiny.yaml", "--scale", "0.5", "--until", "2010-09", "--no-report", "--json",
+                 "--out", str(tmp_path / "b")]) == 0
+    assert "report.html" not in json.loads(capsys.readouterr().out)["outputs"]
+    assert not (tmp_path / "b" / "report.html").exists()
 
 
 def test_load_errors(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 
 import pytest
@@ -311,8 +312,10 @@ def test_a_module_parameter_declares_its_domain(monkeypatch):
 
     declared = MODULE_PARAMS["economy"]["reserve_months"]
     monkeypatch.setitem(MODULE_PARAMS["economy"], "reserve_months", declared.model_copy(update={"domain": "count"}))
-    with pytest.warns(ParameterRangeWarning), pytest.raises(ScenarioError) as exc:
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(ScenarioError) as exc:
+        warnings.simplefilter("always")
         load_scenario(TINY_POLITICS, ["parameters.economy.reserve_months=-1"])
+    assert not caught  # outside its domain: the error alone, no range warning before it
     assert str(exc.value).endswith("parameters.economy.reserve_months: -1 is outside the domain of a count (>= 0)")
     with pytest.raises(ValueError, match="unknown domain 'colour'"):
         Param(value=1, source="assumption", domain="colour")
@@ -360,6 +363,9 @@ def test_every_parameter_has_a_domain():
     from shatterbelt.scenario.params import DOMAINS
 
     assert all(p.domain in DOMAINS for d in MODULE_PARAMS.values() for p in d.values())
+    sc = load_scenario(TINY_POLITICS)
+    assert [p["path"] for p in collect_params(sc) if p["domain"] not in DOMAINS] == []
+    assert sc.parameters["violence"]["detention_rate"].domain == "probability"
 
     def bare(tp: object) -> bool:
         """A Param in ``tp`` not wrapped in a domain's ``Annotated``."""
@@ -370,8 +376,8 @@ def test_every_parameter_has_a_domain():
         return any(bare(a) for a in typing.get_args(tp))
 
     def params_without_domain(model: type) -> list[str]:
-        # module parameters and a bloc's documented seats are checked beside their definitions
-        skip = {("Scenario", "parameters"), ("BlocSpec", "seats")}
+        # module parameters carry the domain their module declares
+        skip = {("Scenario", "parameters")}
         return [f"{model.__name__}.{name}" for name, f in model.model_fields.items()
                 if (model.__name__, name) not in skip and not (f.annotation is Param and f.metadata)
                 and bare(f.annotation)]

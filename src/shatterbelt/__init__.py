@@ -50,7 +50,16 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'shatterbelt' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if name != "Ensemble" or (exc.name or "").startswith("shatterbelt"):
+            raise
+        raise ModuleNotFoundError(
+            f"shatterbelt.Ensemble needs the 'experiments' extra ({exc.name} is missing): "
+            "pip install 'shatterbelt[experiments]'",
+            name=exc.name,
+        ) from exc
     globals()[name] = value
     return value
 

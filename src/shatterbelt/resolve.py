@@ -23,7 +23,9 @@ field, and an overridden parameter's ``source`` records the override's origin.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ from .scenario.loader import (
     set_path,
     validation_message,
 )
-from .scenario.params import DOMAINS
+from .scenario.params import DOMAINS, ParameterRangeWarning
 from .scenario.politics_schema import PoliticsConfig
 from .scenario.schema import Scenario, Shock
 
@@ -50,6 +52,7 @@ __all__ = [
     "apply_overrides",
     "check_module_domains",
     "expand_defaults",
+    "hold_range_warnings",
     "load_raw",
     "load_scenario",
     "politics_for",
@@ -58,8 +61,22 @@ __all__ = [
 ]
 
 
+@contextmanager
+def hold_range_warnings(emit: bool = True) -> Iterator[None]:
+    """Hold back the warnings of overrides outside their documented range until the scenario is
+    valid: a value outside its domain then gives its one-line error alone.  ``emit=False`` drops
+    them (an ensemble's sampled values, repaired to meet constraints, may sit just outside)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ParameterRangeWarning)
+        yield
+    for w in caught:
+        if emit or not issubclass(w.category, ParameterRangeWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def fill_parameters(raw: dict[str, Any], label: str) -> dict[str, Any]:
-    """``raw`` with every module parameter it leaves out set to the module's declared default."""
+    """``raw`` with every module parameter it leaves out set to the module's declared default,
+    and every module parameter carrying the domain its module declares."""
     raw = dict(raw)
     given = raw.get("parameters") or {}
     if not isinstance(given, dict):
@@ -81,6 +98,9 @@ def fill_parameters(raw: dict[str, Any], label: str) -> dict[str, Any]:
         for k, p in defaults.items():
             if k not in cur:
                 cur[k] = p.model_dump(exclude_none=True)
+            if p.domain is not None and isinstance(cur[k], dict):
+                # the module's declaration travels with the value (validated by Param, never written out)
+                cur[k] = {**cur[k], "domain": p.domain}
         out[mod] = cur
     raw["parameters"] = out
     return raw
@@ -185,14 +205,15 @@ def load_scenario(
     (:func:`shatterbelt.experiments.overlay.read_overlay`).  A :class:`Scenario` given as
     ``spec`` is returned as it is, or re-resolved with the overlay and overrides.
     """
-    if isinstance(spec, Scenario):
-        if not overrides and not overlay:
-            return spec
-        raw: dict[str, Any] = spec.model_dump(mode="json", exclude_none=True)
-        label = spec.name
-    else:
-        raw, label = load_raw(spec)
-    return validate(apply_overrides(apply_overlay(raw, overlay), overrides), label)
+    with hold_range_warnings():
+        if isinstance(spec, Scenario):
+            if not overrides and not overlay:
+                return spec
+            raw: dict[str, Any] = spec.model_dump(mode="json", exclude_none=True)
+            label = spec.name
+        else:
+            raw, label = load_raw(spec)
+        return validate(apply_overrides(apply_overlay(raw, overlay), overrides), label)
 
 
 def politics_for(spec: str, overrides: list[str] | None = None) -> PoliticsConfig:
@@ -209,4 +230,5 @@ def politics_for(spec: str, overrides: list[str] | None = None) -> PoliticsConfi
         if sc.politics is None:
             raise ScenarioError(f"scenario '{spec}': politics: the scenario has no politics section")
         return sc.politics
-    return load_politics(spec, overrides or [])
+    with hold_range_warnings():
+        return load_politics(spec, overrides or [])

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import outputs
+from . import outputs, report
 from .errors import UsageError
 
 if TYPE_CHECKING:
@@ -100,6 +100,15 @@ class Result:
     def write(self, out_dir: str | os.PathLike[str]) -> dict[str, str]:
         """Write every output file into ``out_dir``; returns file name -> path."""
         return outputs.write_result(self, out_dir)
+
+    def plot(self, metric: str = "civilian_deaths", region: str | None = None) -> report.Figure:
+        """One figure of this run (see :func:`shatterbelt.report.plot`); it shows itself in Jupyter
+        and saves as SVG or PNG with ``.save(path)``."""
+        return report.plot(self, metric, region)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a Result: key figures and two small charts."""
+        return report.result_html(self)
 
 
 __all__ = ["NATIONAL", "Result"]

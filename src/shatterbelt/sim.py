@@ -59,6 +59,8 @@ class Simulation:
             raise UsageError(f"scale: must be in (0, 1], got {scale}")
         if seed < 0:
             raise UsageError(f"seed: must be >= 0, got {seed}")
+        if seed >= 2**63:  # what every store holds: an ensemble's database keeps seeds as signed 64-bit integers
+            raise UsageError(f"seed: must be below 2^63 = {2**63}, got {seed}")
         if until is not None:
             if not MONTH_RE.match(until):
                 raise UsageError(f"until: '{until}' is not a month written YYYY-MM")

@@ -1,9 +1,11 @@
-"""What every CLI command shares: option definitions (each declared and validated once),
-``--json`` output, and the one-line message for a command whose optional extra is missing.
+"""What every CLI command shares: option definitions (each declared once), ``--json`` output,
+and the one-line message for a command whose optional extra is missing.
 
 An option used by several commands is declared here as an ``Annotated`` type and used as
-``scale: Scale = 0.01``; its callback is the only place the CLI validates it, and a bad value
-becomes ``error: --scale: <reason>`` (exit status 2) through :func:`shatterbelt.cli.main.main`.
+``scale: Scale = 0.01``.  Values are validated once, by the library the command calls
+(:class:`~shatterbelt.sim.Simulation`, the experiments' ensemble, the politics layer); its
+:class:`~shatterbelt.errors.UsageError` becomes ``error: <field>: <reason>`` (exit status 2) in
+:func:`shatterbelt.cli.main.main`.
 """
 
 from __future__ import annotations
@@ -18,60 +20,25 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from ..backend import BACKENDS
 from ..errors import ShatterbeltError, UsageError
-from ..scenario.schema import MONTH_RE
 
 DEFAULT_SCENARIO = "iraq-2010"
 
 
 # ---------------------------------------------------------------------------- validation
-def check_scale(value: float) -> float:
-    if not (0.0 < value <= 1.0):
-        raise UsageError(f"--scale: must be in (0, 1], got {value:g}")
-    return value
-
-
 def check_seed(value: int) -> int:
+    """``--seed`` of ``formation`` (the politics layer takes any integer a SeedSequence takes)."""
     if value < 0:
         raise UsageError(f"--seed: must be >= 0, got {value}")
-    if value >= 2**63:  # experiments.store.MAX_SEED + 1: a results database stores signed 64-bit seeds
-        raise UsageError(f"--seed: seeds must be below 2^63 = {2**63} (what a results database holds); got {value}")
-    return value
-
-
-def check_month(value: str | None) -> str | None:
-    if value is not None and not MONTH_RE.match(value):
-        raise UsageError(f"--until: '{value}' is not a month written YYYY-MM")
-    return value
-
-
-def check_runs(value: int) -> int:
-    if value < 1:
-        raise UsageError(f"--runs: must be >= 1, got {value}")
-    return value
-
-
-def check_workers(value: int | None) -> int | None:
-    if value is not None and value < 1:
-        raise UsageError(f"--workers: must be >= 1, got {value}")
-    return value
-
-
-def check_backend(value: str | None) -> str | None:
-    if value is not None and value.strip().lower() not in BACKENDS:
-        raise UsageError(f"--backend: must be one of {', '.join(BACKENDS)}, got '{value}'")
     return value
 
 
 # ---------------------------------------------------------------------------- shared options
 ScenarioArg = Annotated[str, typer.Argument(help="built-in name, base+variant, or a YAML file")]
-Scale = Annotated[
-    float, typer.Option(help="share of the population simulated (1.0 = every person)", callback=check_scale)
-]
-Seed = Annotated[int, typer.Option(help="random seed (>= 0)", callback=check_seed)]
-Until = Annotated[str | None, typer.Option(help="stop after this month, YYYY-MM", callback=check_month)]
-Runs = Annotated[int, typer.Option(help="number of runs (>= 1)", callback=check_runs)]
+Scale = Annotated[float, typer.Option(help="share of the population simulated (1.0 = every person)")]
+Seed = Annotated[int, typer.Option(help="random seed (>= 0)")]
+Until = Annotated[str | None, typer.Option(help="stop after this month, YYYY-MM")]
+Runs = Annotated[int, typer.Option(help="number of runs (>= 1)")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="override a parameter: path=value (repeatable)")]
 ParamsFile = Annotated[
     Path | None, typer.Option("--params", help="parameter overlay YAML (e.g. from calibrate), applied before --set")
@@ -80,11 +47,10 @@ Json = Annotated[bool, typer.Option("--json", help="print one JSON document on s
 Quiet = Annotated[bool, typer.Option(help="no progress bar")]
 Backend = Annotated[
     str | None,
-    typer.Option(help="per-person kernels: auto (numba whenever it can be used), numba or numpy; same results",
-                 callback=check_backend),
+    typer.Option(help="per-person kernels: auto (numba whenever it can be used), numba or numpy; same results"),
 ]
 Workers = Annotated[
-    int | None, typer.Option(help="local worker processes (default: one per CPU core)", callback=check_workers)
+    int | None, typer.Option(help="local worker processes (default: one per CPU core)")
 ]
 Scheduler = Annotated[
     str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (runs go to its workers)")

@@ -26,6 +26,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .. import report
 from .common import (
     DEFAULT_SCENARIO,
     ConnectTimeout,
@@ -41,9 +42,6 @@ from .common import (
     SetOpt,
     Vary,
     Workers,
-    check_month,
-    check_runs,
-    check_seed,
     emit_json,
     require,
 )
@@ -93,10 +91,8 @@ class Shared:
 #: the shared options as (name, annotation, default); `until` is left out where a command has its own
 _SHARED: list[tuple[str, Any, Any]] = [
     ("scale", Scale, 0.01),
-    ("until", Annotated[str | None, typer.Option(help="stop every run after this month, YYYY-MM",
-                                                 callback=check_month)], None),
-    ("seed", Annotated[int, typer.Option(help="first seed (run i uses seed + i) and the sampling seed",
-                                         callback=check_seed)], 0),
+    ("until", Annotated[str | None, typer.Option(help="stop every run after this month, YYYY-MM")], None),
+    ("seed", Annotated[int, typer.Option(help="first seed (run i uses seed + i) and the sampling seed")], 0),
     ("workers", Workers, None),
     ("scheduler", Scheduler, None),
     ("out", ResultsDir, None),
@@ -165,6 +161,8 @@ def ensemble(
     samples: Samples = None,
     vary: Vary = None,
     panel: Annotated[str, typer.Option(help="panel rows to store: full, national or none")] = "full",
+    write_report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html (fan charts "
+                                               "and the map of the ensemble)")] = True,
 ) -> None:
     """Run a scenario many times (seeds x parameter samples) into a DuckDB database; resumable."""
     from ..experiments.ensemble import Ensemble, check_failures
@@ -196,6 +194,14 @@ def ensemble(
         "samples_pulled_to_valid": len(ens.design.meta.get("repaired", [])) if ens.design else 0,
         "metrics": stats,
     }
+    note = None
+    if write_report:
+        try:
+            info["report"] = report.build_report(out_dir).html
+        except report.ReportError as exc:  # e.g. --panel none: nothing to draw
+            note = f"warning: report: {exc}"
+    if note:
+        print(note, file=sys.stderr)
     if opts.json:
         emit_json(info)
         return
@@ -203,6 +209,8 @@ def ensemble(
            [[s["metric"], _f(s["mean"]), _f(s["p05"]), _f(s["median"]), _f(s["p95"])] for s in stats])
     print(f"{res.computed} runs computed now ({res.executor}) in {res.wall_s:.1f} s"
           + (f", {rate:.1f} runs/min" if rate else "") + f"; {res.done} stored in {info['database']}")
+    if "report" in info:
+        print(f"report: {info['report']}")
 
 
 @experiment()
@@ -210,7 +218,7 @@ def compare(
     opts: Shared,
     a: Annotated[str, typer.Argument(help="scenario A (e.g. iraq-2010)")],
     b: Annotated[str, typer.Argument(help="scenario B (e.g. iraq-2010+us-stays)")],
-    runs: Annotated[int, typer.Option(help="paired runs", callback=check_runs)] = 20,
+    runs: Annotated[int, typer.Option(help="paired runs")] = 20,
     sample: Annotated[str, typer.Option(help="'none' or 'lhs' (pairs share the sampled values)")] = "none",
     samples: Samples = None,
     vary: Vary = None,
@@ -236,8 +244,7 @@ def compare(
 @experiment()
 def claims(
     opts: Shared,
-    runs: Annotated[int, typer.Option(help="paired runs per scenario (samples x replicates)",
-                                      callback=check_runs)] = 40,
+    runs: Annotated[int, typer.Option(help="paired runs per scenario (samples x replicates)")] = 40,
     claim: Annotated[list[str] | None, typer.Option(help="run only these claims (C1..C8, repeatable)")] = None,
     replicates: Annotated[int, typer.Option(help="seeds per parameter sample")] = 2,
     base: Annotated[str, typer.Option(help="the essay's world (variants are composed onto it)")] = DEFAULT_SCENARIO,
@@ -274,8 +281,7 @@ def claims(
 @experiment()
 def backtest(
     opts: Shared,
-    runs: Annotated[int, typer.Option(help="runs (seeds x Latin hypercube samples)",
-                                      callback=check_runs)] = 40,
+    runs: Annotated[int, typer.Option(help="runs (seeds x Latin hypercube samples)")] = 40,
     scenario: Annotated[str, typer.Option(help="scenario starting July 2010")] = DEFAULT_SCENARIO,
     sample: Annotated[str, typer.Option(help="'lhs' (parameter uncertainty in the forecast) or 'none'")] = "lhs",
     vary: Vary = None,
@@ -328,10 +334,9 @@ def backtest(
 def calibrate(
     opts: Shared,
     until: Annotated[
-        str, typer.Option(help="cut-off month: no target and no simulated month after it (<= 2012-12)",
-                          callback=check_month)
+        str, typer.Option(help="cut-off month: no target and no simulated month after it (<= 2012-12)")
     ] = "2012-12",
-    runs: Annotated[int, typer.Option(help="runs per ABC round", callback=check_runs)] = 40,
+    runs: Annotated[int, typer.Option(help="runs per ABC round")] = 40,
     rounds: Annotated[int, typer.Option(help="ABC rounds (each narrows to the accepted draws' box)")] = 2,
     accept: Annotated[float, typer.Option(help="share of draws accepted per round")] = 0.2,
     param: Annotated[
@@ -369,8 +374,7 @@ def sensitivity(
         list[str] | None, typer.Option(help="civil_war, deaths, microstates, ... or a metric key (repeatable)")
     ] = None,
     method: Annotated[str, typer.Option(help="morris (screening) or sobol (indices)")] = "morris",
-    runs: Annotated[int, typer.Option(help="run budget (sets trajectories or base samples)",
-                                      callback=check_runs)] = 200,
+    runs: Annotated[int, typer.Option(help="run budget (sets trajectories or base samples)")] = 200,
     top: Annotated[
         int | None, typer.Option(help="Sobol over the K most influential parameters of a Morris run in --out")
     ] = None,

@@ -23,7 +23,7 @@ from ..politics.elections import compare_governorates, documented_votes, elect_f
 from ..politics.formation import run_formations, summarize
 from ..resolve import politics_for
 from ..scenario.politics_schema import RULES, ElectoralSystem, PoliticsConfig
-from .common import Json, SetOpt, check_runs, check_seed, emit_json
+from .common import Json, SetOpt, check_seed, emit_json
 
 app = typer.Typer()
 
@@ -165,7 +165,7 @@ def election(
 @app.command("formation")
 def formation(
     scenario: Annotated[str, typer.Argument(help="politics configuration name (iraq-2010) or YAML path")],
-    runs: Annotated[int, typer.Option(help="independent formation runs (>= 1)", callback=check_runs)] = 200,
+    runs: Annotated[int, typer.Option(help="independent formation runs (>= 1)")] = 200,
     seed: Annotated[
         int, typer.Option(help="random seed (run i uses SeedSequence(seed, spawn_key=(i,)))", callback=check_seed)
     ] = 0,

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import report
 from ..modules import PROCESS
 from ..resolve import load_scenario
 from ..result import Result
@@ -101,6 +102,8 @@ def run(
     quiet: Quiet = False,
     params: ParamsFile = None,
     backend: Backend = None,
+    write_report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html (the run's "
+                                               "self-contained HTML report)")] = True,
 ) -> None:
     """Run a scenario month by month over every person (at --scale) and write its outputs."""
     sc = _load(scenario, params, list(set_ or []))
@@ -119,6 +122,8 @@ def run(
             raise
         res = sim.result()
     paths = res.write(str(out_dir))
+    if write_report:
+        paths["report.html"] = report.build_report(out_dir).html
     wall = time.perf_counter() - t0
     if json_:
         emit_json({"summary": res.summary, "outputs": paths, "wall_seconds": round(wall, 3)})
@@ -126,6 +131,8 @@ def run(
         print_table(summary_rows(res.summary), title=f"shatterbelt run {sc.name}")
         print(f"\nresults in {out_dir}/ (panel.parquet, events.parquet, events.csv, summary.json, "
               f"scenario.resolved.yaml) in {wall:.1f} s")
+        if write_report:
+            print(f"report: {paths['report.html']}")
     if interrupted:
         print(f"error: interrupted after {sim.t} of {sim.world.T} months; the completed months were written "
               f"to {out_dir}/", file=sys.stderr)

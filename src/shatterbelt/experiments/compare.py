@@ -46,7 +46,7 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         return {"a": self.a, "b": self.b, "pairs": self.n_pairs, "effect": "b - a, mean over pairs",
-                "interval": "90% percentile bootstrap over pairs", "metrics": self.rows,
+                "interval": "90% percentile bootstrap over pairs", "headline": HEADLINE, "metrics": self.rows,
                 "saved": {"csv": str(self.out / "compare.csv"), "json": str(self.out / "compare.json")}}
 
 

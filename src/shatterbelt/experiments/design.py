@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
-from ..scenario.provenance import uncertain_params
+from ..scenario.provenance import collect_params, uncertain_params
 from ..scenario.schema import Scenario
 
 SAMPLING = ("none", "lhs")
@@ -114,8 +114,6 @@ def constraint_groups(sc: Scenario, paths: list[str]) -> list[dict[str, Any]]:
     Everything else is sampled independently.  The rule is structural, not a list of names, so a
     new scenario's compositions are respected too.
     """
-    from ..scenario.provenance import collect_params
-
     allp = {p["path"]: p for p in collect_params(sc)}
     sampled = set(paths)
     groups: list[dict[str, Any]] = []

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import UsageError
+from ..errors import ShatterbeltError, UsageError
 from ..resolve import expand_defaults
 from ..scenario.loader import scenario_hash
 from ..scenario.provenance import collect_params
+from ..scenario.schema import MONTH_RE
 from .design import Design, constraint_groups, is_pinned, make_design, repair_design
 from .executor import make_executor, progress_bar, sigterm_as_interrupt
 from .metrics import OUTCOMES_VERSION
@@ -113,8 +114,6 @@ class Ensemble:
             # validates the scenario, the overlay and the --set overrides up front (one-line errors)
             sc = scenario_from_raw(raw, label, list(self.overrides))
             if self.until is not None:
-                from ..scenario.schema import MONTH_RE
-
                 if not MONTH_RE.match(self.until):
                     raise UsageError(f"--until: '{self.until}' is not a month written YYYY-MM")
                 if not (sc.start <= self.until <= sc.horizon):
@@ -139,13 +138,11 @@ class Ensemble:
 
     def _check(self, overrides: list[tuple[str, float]]) -> str | None:
         """The first validation error of a sample in any of the ensemble's scenarios, or None."""
-        from ..errors import ShatterbeltError
-
         for label in self.scenarios:
             free = self._skip[label]
             strings = list(self.overrides) + [f"{p}={v!r}" for p, v in overrides if p in free]
             try:
-                scenario_from_raw(self._raw[label], label, strings)
+                scenario_from_raw(self._raw[label], label, strings, warn=False)
             except ShatterbeltError as exc:
                 return str(exc)
         return None

@@ -14,17 +14,38 @@ if the coordinator is killed outright (they watch their parent process), so a
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from .. import __version__
 from ..errors import ShatterbeltError, UsageError
-from .runner import SINGLE_THREAD_ENV, RunOutput, RunSpec, execute_run, execute_run_single_threaded
+from .runner import (
+    SINGLE_THREAD_ENV,
+    RunOutput,
+    RunSpec,
+    execute_run,
+    execute_run_single_threaded,
+    worker_version,
+)
 
 OnResult = Callable[[RunOutput, RunSpec], None]
 
@@ -88,9 +109,6 @@ class LocalPool:
     name = "local"
 
     def __init__(self, workers: int) -> None:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
         self.workers = workers
         # workers are spawned with this environment: one thread each, K workers on K cores
         self._saved_env = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
@@ -102,9 +120,6 @@ class LocalPool:
         )
 
     def run(self, specs: list[RunSpec], on_result: OnResult) -> list[tuple[str, str]]:
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
-
         failed: list[tuple[str, str]] = []
         pending = list(reversed(specs))
         running: dict[Any, RunSpec] = {}
@@ -176,9 +191,6 @@ class DaskCluster:
         except (TimeoutError, OSError):
             self.client.close()
             raise UsageError(f"--scheduler {self.address}: no Dask worker connected within {connect_timeout:g} s") from None
-        from .. import __version__
-        from .runner import worker_version
-
         versions = self.client.run(worker_version)
         bad = {w: v for w, v in versions.items() if v != __version__}
         if bad:
@@ -257,16 +269,6 @@ def progress_bar(total: int, description: str, enabled: bool) -> Iterator[Callab
     if not enabled or total <= 0:
         yield lambda n=1: None
         return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), console=Console(stderr=True), transient=True,

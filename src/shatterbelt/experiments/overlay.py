@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..resolve import apply_overlay, apply_overrides, resolve_raw, validate
+from ..resolve import apply_overlay, apply_overrides, hold_range_warnings, resolve_raw, validate
 from ..scenario.loader import read_yaml
 from ..scenario.schema import MONTH_RE, Scenario
 
@@ -63,13 +63,18 @@ def read_overlay(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def scenario_from_raw(raw: dict[str, Any], label: str, overrides: list[str] | None = None) -> Scenario:
-    """Validate a raw scenario after ``path=value`` overrides (what ``load_scenario`` does)."""
-    return validate(apply_overrides(raw, overrides), label)
+def scenario_from_raw(
+    raw: dict[str, Any], label: str, overrides: list[str] | None = None, warn: bool = True
+) -> Scenario:
+    """Validate a raw scenario after ``path=value`` overrides (what ``load_scenario`` does); with
+    ``warn=False`` an override outside its documented range gives no warning (sampled values)."""
+    with hold_range_warnings(warn):
+        return validate(apply_overrides(raw, overrides), label)
 
 
 def load_with_overlay(spec: str, overlay_file: str | Path | None, overrides: list[str] | None = None) -> Scenario:
     """``load_scenario`` with an optional ``--params`` overlay applied before ``--set`` overrides."""
     overlay = read_overlay(overlay_file) if overlay_file else None
-    raw, label = resolve_raw(spec, overlay)
-    return scenario_from_raw(raw, label, overrides)
+    with hold_range_warnings():
+        raw, label = resolve_raw(spec, overlay)
+        return scenario_from_raw(raw, label, overrides)

@@ -12,9 +12,11 @@ local pool or on a Dask worker: the engine's random streams are keyed by
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import __version__
-from .metrics import OUTCOMES_VERSION
+from ..scenario.loader import scenario_hash
+from ..sim import Simulation
+from .metrics import OUTCOMES_VERSION, run_outcomes
+from .overlay import scenario_from_raw
 
 PANEL_MODES = ("full", "national", "none")
 
@@ -122,14 +127,9 @@ class RunOutput:
 
 def execute_run(spec: RunSpec) -> RunOutput:
     """Run one spec and return its outputs (called in a worker process or in-process)."""
-    from ..scenario.loader import scenario_hash
-    from ..sim import Simulation
-    from .metrics import run_outcomes
-    from .overlay import scenario_from_raw
-
     t0 = time.perf_counter()
     c0 = time.process_time()
-    sc = scenario_from_raw(spec.raw, spec.scenario, spec.override_strings())
+    sc = scenario_from_raw(spec.raw, spec.scenario, spec.override_strings(), warn=False)
     res = Simulation(sc, scale=spec.scale, seed=spec.seed, until=spec.until).run()
     panel = res.panel
     if spec.panel == "national":
@@ -161,9 +161,6 @@ SINGLE_THREAD_ENV = {
 
 def single_threaded() -> None:
     """Limit numba's parallel loops to one thread in this process (results do not depend on it)."""
-    import importlib.util
-    import sys
-
     if "numba" in sys.modules or importlib.util.find_spec("numba") is not None:
         try:
             import numba

@@ -58,9 +58,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import outputs
 from ..errors import ShatterbeltError, UsageError
 from .runner import RunOutput, RunSpec, canonical_json
 
@@ -115,8 +117,6 @@ def os_reason(exc: OSError) -> str:
 
 
 def _dumps(obj: Any) -> str:
-    from .. import outputs
-
     return outputs.dumps(obj)
 
 
@@ -722,8 +722,6 @@ class ResultStore:
         """One row per run of ``scenario`` (indexed by run_index), one column per metric."""
         df = self.metrics_long([scenario])
         if df.empty:
-            import pandas as pd
-
             return pd.DataFrame()
         return df.pivot(index="run_index", columns="metric", values="value").sort_index()
 

@@ -106,6 +106,9 @@ def build_report(results_dir: str | os.PathLike[str], out: str | os.PathLike[str
     ``report`` extra is installed (``png=True`` then requires it).
     """
     data = load(results_dir)
+    if not data.months:
+        raise ReportError(f"{results_dir}: holds no monthly panel (an ensemble stored with --panel none?): "
+                          "nothing to draw")
     figs = standard_figures(data)
     m = governorate_map(data)
     html = build_html(data, figs, m)

@@ -301,12 +301,8 @@ def comparison_bars(data: ReportData) -> Figure | None:
     if not cmp:
         return None
     rows = {r["metric"]: r for r in cmp.get("metrics", [])}
-    try:  # the experiments extra's own choice of headline metrics
-        from ..experiments.compare import HEADLINE
-    except ImportError:
-        HEADLINE = sorted(rows)
     bars = []
-    for m in HEADLINE:
+    for m in cmp.get("headline") or sorted(rows):  # the compare command's headline metrics
         r = rows.get(m)
         if not r or r.get("mean_a") in (None, 0) and r.get("effect") is None:
             continue

@@ -142,7 +142,7 @@ class Param(BaseModel):
 
     def with_value(self, value: float, source: str | None = None) -> Param:
         """A copy with a new value; the range is widened only if it must be (never silently)."""
-        data: dict[str, Any] = self.model_dump()
+        data: dict[str, Any] = {**self.model_dump(), "domain": self.domain}
         data["value"] = float(value)
         if source is not None:
             data["source"] = source

@@ -124,7 +124,7 @@ class BlocSpec(Strict):
     list_share: Share | None = Field(None, description="its share of the list's seats (default 1)")
     sect: str = Field(description="the community it stands for, or 'mixed'")
     community_base: dict[str, Share] | None = Field(None, description="default: its list's")
-    seats: Param | None = Field(None, description="documented seats (if any): a whole number >= 0")
+    seats: Count | None = Field(None, description="documented seats (if any): a whole number")
     exposure: UnitWeight | None = Field(
         None, description="how exposed its leaders are to federal arrest or purge, in [0, 1] (default 1)"
     )
@@ -133,8 +133,6 @@ class BlocSpec(Strict):
     @classmethod
     def _seats(cls, v: Param | None) -> Param | None:
         if v is not None:
-            if v.value < 0:
-                raise ValueError("must be >= 0")
             if v.value != int(v.value):
                 raise ValueError("must be a whole number of seats")
         return v

@@ -25,7 +25,6 @@ _U11 = np.uint64(11)
 HAVE_NUMBA: bool = have_numba()
 
 if HAVE_NUMBA:  # pragma: no cover - exercised in both configurations by the tests
-    import numba
     from llvmlite import ir as _ir
     from numba import njit, prange
     from numba.core import types as _nbt
@@ -180,7 +179,6 @@ if HAVE_NUMBA:  # pragma: no cover - exercised in both configurations by the tes
         return sig, codegen
 
 else:  # pragma: no cover
-    numba = None
     prange = range
 
     def njit(*args, **kwargs):  # type: ignore[no-redef]

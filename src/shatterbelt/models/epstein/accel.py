@@ -182,7 +182,9 @@ def shape_add(cnt, smask, cf, y, x, d):
     are symmetric), i.e. what an agent on ``c`` sees; see :func:`cnt_layout`.
     ``W, H >= 2v + 1``, so a wrapped row span never covers a cell twice.
     """
-    v, W, lanes, Wc = cf.v, cf.W, cf.lanes, cf.Wc
+    v, W = cf.v, cf.W
+    lanes = 16 * ((2 * v + 1 + 15) // 16)  # cf.lanes, derived here so that LLVM sees a multiple of 16
+    Wc = cf.Wc
     c0 = cf.o + x - v
     img = 0
     if x < v:

@@ -67,7 +67,6 @@ PM_MODEL2 = np.array(
     ],
     dtype=np.int64,
 )
-MASKS = np.array([(1 << n) - 1 for n in range(64)], dtype=np.uint64)  # MASKS[n]: the n low bits
 
 # per-step series columns
 SERIES_COLUMNS = (
