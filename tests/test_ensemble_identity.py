@@ -26,7 +26,7 @@ from shatterbelt.experiments import store as store_mod
 from shatterbelt.experiments.store import ResultStore
 
 TINY = str(Path(__file__).parent / "data" / "tiny.yaml")
-FAST = ["--scale", "0.05", "--until", "2010-12", "--workers", "1", "--quiet"]
+FAST = ["--scale", "0.05", "--until", "2010-12", "--workers", "1", "--quiet", "--no-report"]
 DETERMINISTIC = ("runs", "summaries", "metrics", "panel", "events")
 
 
