@@ -1,4 +1,4 @@
-"""Results must not depend on scale beyond sampling noise (SYSTEM.md section 3, "Scales").
+"""Results must not depend on scale beyond sampling noise (docs/ODD.md: one agent stands for 1/scale people).
 
 The test: civilian deaths per 100,000 people over the whole run (2010-07 to 2014-12) of the
 default scenario, 8 seeds at scale 0.01 against 4 seeds at scale 0.05 (each agent standing for

@@ -189,7 +189,7 @@ def documented_targets(start: str = "2010-07", until: str = "2014-12") -> tuple[
         out.append(vac)
     if yend >= 2014:
         mosul = Target("mosul_2014", "army collapse in Nineveh by 2014 (Mosul, June 2014)", 2014, 1.0, "binary",
-                       "army_collapsed_ever.IQ-NI", "SYSTEM.md section 3 step 8: the army's collapse at Mosul, June 2014")
+                       "army_collapsed_ever.IQ-NI", "the army's divisions in Nineveh collapsed as ISIS took Mosul, 10 June 2014")
         mosul.baselines = {"no-change": 0.0, "persistence": 0.0, "trend": None}
         mosul.note = "baselines: no change (no collapse before the origin)"
         out.append(mosul)

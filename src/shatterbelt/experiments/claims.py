@@ -1,8 +1,8 @@
-"""The essay's eight claims as designed experiments over paired ensembles (SYSTEM.md section 6).
+"""The essay's eight claims as designed experiments over paired ensembles (docs/experiments.md quotes the essay's sentences).
 
 Each claim compares the world the essay describes (the baseline scenario:
 withdrawal, the 2010 vacuum, an infiltrated army, muhasasa, patrons, sectarian
-power-sharing) with a counterfactual variant, on the metrics the brief names.
+power-sharing) with a counterfactual variant, on the metrics each claim names.
 Effects are oriented as *essay world minus counterfactual*, and every metric
 carries the sign the essay predicts.  C7 has no counterfactual: it asks whether
 the baseline's count of microstates is "multiple" (at least 2).
