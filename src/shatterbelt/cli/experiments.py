@@ -42,6 +42,7 @@ from .common import (
     SetOpt,
     Vary,
     Workers,
+    check_scheduler,
     emit_json,
     require,
 )
@@ -118,6 +119,8 @@ def experiment(shared_until: bool = True) -> Callable[[Callable[..., None]], Cal
         def command(**kw: Any) -> None:
             require(fn.__name__, "experiments", *(["dask"] if kw.get("scheduler") else []))
             opts = Shared(**{n: kw.pop(n) for n in names})
+            if opts.scheduler:
+                check_scheduler(opts.scheduler, opts.connect_timeout)
             fn(**kw, opts=opts)
 
         command.__signature__ = inspect.Signature(own + extra)  # type: ignore[attr-defined]
