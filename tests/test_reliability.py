@@ -291,3 +291,12 @@ def test_no_stray_checks_left_behind(tmp_path: Path, capsys) -> None:
     assert cli(capsys, "run", TINY, *FAST, "--no-report", "--out", str(out))[0] == 0
     leftovers = [p for p in tmp_path.rglob(".*") if p.name.startswith(".")]
     assert not leftovers and os.listdir(tmp_path / "deep" / "er") == ["r"]
+
+
+@pytest.mark.parametrize("command", ["ensemble", "run"])
+def test_empty_out_is_refused(command: str, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    extra = ["--runs", "1", "--workers", "1"] if command == "ensemble" else []
+    rc, _, err = cli(capsys, command, TINY, *FAST, *extra, "--out", "")
+    one_error(rc, err, "--out" if command == "ensemble" else "out:")
+    assert list(tmp_path.iterdir()) == []

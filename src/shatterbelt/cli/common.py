@@ -108,7 +108,7 @@ Workers = Annotated[
 Scheduler = Annotated[
     str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (runs go to its workers)")
 ]
-ResultsDir = Annotated[Path | None, typer.Option("--out", help="results folder (resumes what is there)")]
+ResultsDir = Annotated[str | None, typer.Option("--out", help="results folder (resumes what is there)")]
 Rebuild = Annotated[bool, typer.Option(help="move a damaged results database aside and rebuild it from the run folders")]
 ConnectTimeout = Annotated[float, typer.Option(help="seconds to wait for a Dask scheduler and its first worker")]
 Vary = Annotated[list[str] | None, typer.Option(help="sample only parameters matching this glob (repeatable)")]

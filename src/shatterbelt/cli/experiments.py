@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import report
+from ..errors import UsageError
 from .common import (
     DEFAULT_SCENARIO,
     ConnectTimeout,
@@ -118,6 +119,11 @@ def experiment(shared_until: bool = True) -> Callable[[Callable[..., None]], Cal
         @functools.wraps(fn)
         def command(**kw: Any) -> None:
             require(fn.__name__, "experiments", *(["dask"] if kw.get("scheduler") else []))
+            out = kw.get("out")
+            if out is not None:
+                if not out.strip():
+                    raise UsageError("--out: an empty path is not a folder (give a folder to write into)")
+                kw["out"] = Path(out)
             opts = Shared(**{n: kw.pop(n) for n in names})
             if opts.scheduler:
                 check_scheduler(opts.scheduler, opts.connect_timeout)
