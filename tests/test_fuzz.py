@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 from shatterbelt.cli.main import main
 from tests.conftest import TINY
 
+pytestmark = pytest.mark.slow  # about a minute: make test and CI run it, make test-fast leaves it out
+
 HANG_S = 60
 MIN_INPUTS = 500
 COUNT: dict[str, int] = {"scenario": 0, "command": 0}

@@ -130,6 +130,7 @@ def _interrupt_run(tmp_path: Path, sigs: list[int]) -> tuple[int, str, Path]:
     return p.returncode, err, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sigs", "status"), [
     ([signal.SIGINT], 130), ([signal.SIGTERM], 143), ([signal.SIGHUP], 129), ([signal.SIGINT, signal.SIGINT], 130),
 ], ids=["SIGINT", "SIGTERM", "SIGHUP", "double-SIGINT"])
@@ -143,6 +144,7 @@ def test_signal_writes_the_completed_months_marked_partial(tmp_path: Path, sigs:
     assert s["population_start"] == s["population_end"] + s["deaths_total"]
 
 
+@pytest.mark.slow
 def test_interrupt_during_start_up_is_one_line(tmp_path: Path) -> None:
     p = subprocess.Popen([sys.executable, "-m", "shatterbelt", "run", TINY, "--out", str(tmp_path / "x"), "--quiet"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
