@@ -302,3 +302,54 @@ def test_empty_out_is_refused(command: str, tmp_path: Path, capsys, monkeypatch)
     rc, _, err = cli(capsys, command, TINY, *FAST, *extra, "--out", "")
     one_error(rc, err, "--out" if command == "ensemble" else "out:")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- signals in other long commands
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"])
+def test_terminating_an_ensemble_keeps_its_stored_runs(tmp_path: Path, sig: int, status: int) -> None:
+    """SIGTERM and SIGHUP end an ensemble as Ctrl-C does: runs stored stay, a rerun resumes and completes."""
+    import time
+
+    out = tmp_path / "ens"
+    args = [sys.executable, "-m", "shatterbelt", "ensemble", TINY, "--runs", "40", "--scale", "0.5", "--until",
+            "2011-06", "--workers", "1", "--quiet", "--no-report", "--out", str(out)]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        t0 = time.time()
+        while time.time() - t0 < 90 and p.poll() is None:
+            runs = out / "runs"
+            if runs.exists() and any(not d.name.startswith(".") for d in runs.iterdir()):
+                break
+            time.sleep(0.02)
+        if p.poll() is None:
+            p.send_signal(sig)
+        _, err = p.communicate(timeout=90)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert "Traceback" not in err
+    if p.returncode != 0:  # it had not finished when the signal came
+        assert p.returncode == status, err
+        lines = err.strip().splitlines()
+        assert 1 <= len(lines) <= 2 and "rerun the same command to resume" in err
+    done = subprocess.run(args[:-2] + ["--json", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stored"] == 40
+
+
+def test_terminating_a_formation_study_is_one_line(tmp_path: Path) -> None:
+    """A long command without files of its own (formation) ends on SIGTERM with one line and 143."""
+    import time
+
+    args = [sys.executable, "-m", "shatterbelt", "formation", "iraq-2010", "--runs", "100000"]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(6)  # past start-up, inside the runs
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 143, err
+    assert "Traceback" not in err and err.strip().startswith("error: ") and len(err.strip().splitlines()) == 1

@@ -9,9 +9,12 @@ traceback.
 
 from __future__ import annotations
 
+import signal
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -76,10 +79,47 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 _show_warning = warnings.showwarning
 
 
+#: signals that end any command the way Ctrl-C does (``run`` installs its own, which also write the
+#: months completed; an ensemble keeps the runs it stored); the exit status is 128 + the signal's number
+TERM_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt, so every command ends them alike;
+    yields the list of signals received."""
+    got: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        got.append(signum)
+        raise KeyboardInterrupt
+
+    saved = {}
+    try:
+        for s in TERM_SIGNALS:
+            saved[s] = signal.signal(s, handler)
+    except ValueError:  # not the main thread (main() called from a worker): leave the signals alone
+        pass
+    try:
+        yield got
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit status (0 ok, 2 user error, 130 interrupted)."""
+    """Run the CLI; return the exit status (0 ok, 2 user error, 128 + signal when interrupted)."""
     end_startup()
     warnings.showwarning = _one_line_warning
+    with _terminate_as_interrupt() as got:
+        rc = _main(argv)
+    if got and rc == 130:  # Typer ends an interrupted command with 130 and no word: say which signal
+        print(f"error: interrupted ({signal.Signals(got[0]).name})", file=sys.stderr)
+        return 128 + got[0]
+    return rc
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         rv = app(args=argv, standalone_mode=False)
         return int(rv) if isinstance(rv, int) else 0

@@ -248,19 +248,29 @@ def make_executor(workers: int | None, scheduler: str | None, connect_timeout: f
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while an ensemble runs, so that a killed job cleans up."""
+    """Treat SIGTERM and SIGHUP like Ctrl-C while an ensemble runs, so that a killed job cleans up.
+
+    A handler installed before (the CLI's, which notes the signal for the exit status) is called first.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    sigs = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    old: dict[int, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
+        before = old.get(signum)
+        if callable(before) and before is not signal.default_int_handler:
+            before(signum, frame)
         raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGTERM, handler)
+    for s in sigs:
+        old[s] = signal.signal(s, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 @contextmanager

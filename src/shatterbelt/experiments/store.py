@@ -142,7 +142,7 @@ def _to_arrow(relation: Any) -> pa.Table:
 
 @contextmanager
 def deferred_interrupts() -> Iterator[None]:
-    """Hold Ctrl-C / SIGTERM until a run's commit is over, then raise KeyboardInterrupt.
+    """Hold Ctrl-C / SIGTERM / SIGHUP until a run's commit is over, then raise KeyboardInterrupt.
 
     A run is recorded whole or not at all either way (the transaction sees to that);
     deferring keeps DuckDB from turning the signal into a failed query mid-commit.
@@ -155,13 +155,17 @@ def deferred_interrupts() -> Iterator[None]:
     def hold(signum: int, frame: Any) -> None:
         caught.append(signum)
 
-    old = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    sigs = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    old = {s: signal.signal(s, hold) for s in sigs}
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
     if caught:
+        first = old[caught[0]]
+        if callable(first) and first is not signal.default_int_handler:
+            first(caught[0], None)  # the handler the signal met before (e.g. the CLI's, which notes it)
         raise KeyboardInterrupt
 
 
