@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from shatterbelt import Simulation
 from shatterbelt.resolve import load_scenario
 from tests.conftest import cached_run
 
@@ -172,11 +173,45 @@ def test_the_vacuum_unsettles_the_army_while_it_lasts():
         "(7 of 8 higher), +1,464 at scale 0.01 (8 of 8); civilian deaths 2013-14 +10,240 at scale 0.01 "
         "(8 of 8). The insurgent pull alone (vacuum_pull = 0): insurgents 2012-14 +479 at scale 0.01 "
         "(7 of 8), while attacks in 2010-11 fall by 266 (6 of 8): the channel acts in the documented "
-        "direction only while the vacuum lasts."
+        "direction only while the vacuum lasts. Switched off after the thresholds are calibrated (the next "
+        "test; scale 0.01), the channels' 2012-14 effect is +71 (4 of 8 higher, 4 lower) and +3,939 civilian deaths "
+        "2013-14 (5 of 8 higher): the calibration, not the channels, makes the wrong-way difference."
     ),
 )
 def test_the_vacuum_feeds_the_insurgency():
     # S6: "Al-Qaeda resumed its activity ... amidst political vacuum": without the vacuum's channels
     # the insurgency should be no larger
     d_ins = _paired_full("iraq-2010", VACUUM_OFF, lambda r: _window(r, "insurgent_fighters", 18))
+    assert d_ins.mean() < 0 and (d_ins < 0).sum() >= 6
+
+
+def _vacuum_off_after_calibration(seed: int):
+    """The default run with the vacuum's three channels set to 0 after init (same joining thresholds)."""
+    sim = Simulation(load_scenario("iraq-2010"), scale=0.01, seed=seed, until="2011-12")
+    sim.module("mobilization").p["vacuum_pull"] = 0.0
+    sim.module("legitimacy").p["w_vac"] = 0.0
+    sim.module("army").p["a_vac"] = 0.0
+    return sim.run()
+
+
+def test_the_vacuum_feeds_insurgent_recruitment_while_it_lasts_at_the_calibrated_thresholds():
+    # S6 with the thresholds held at those the documented 2010 sizes give (the vacuum switched off
+    # after calibration, so the counterfactual changes the channel only): fewer insurgent recruits
+    # from July 2010 to February 2011 and fewer insurgents in 2010-11.  Scale 0.01: at 0.005 an
+    # agent is 200 people and the insurgency a dozen agents.  Measured (seeds 1-8): recruits -312
+    # (7 of 8 lower, 1 equal), insurgents 2010-11 -237 (7 of 8 lower)
+    def recruits(r) -> float:
+        return float(sum(np.nansum(r.series(f"recruits_{a}").to_numpy()[:8]) for a in ("aqi", "jrtn")))
+
+    def insurgents(r) -> float:
+        return _window(r, "insurgent_fighters", 0, 18)
+
+    d_rec, d_ins = [], []
+    for s in LSEEDS:
+        a = cached_run("iraq-2010", 0.01, s, "2011-12")
+        b = _vacuum_off_after_calibration(s)
+        d_rec.append(recruits(b) - recruits(a))
+        d_ins.append(insurgents(b) - insurgents(a))
+    d_rec, d_ins = np.array(d_rec), np.array(d_ins)
+    assert d_rec.sum() < 0 and (d_rec <= 0).sum() >= 7
     assert d_ins.mean() < 0 and (d_ins < 0).sum() >= 6
