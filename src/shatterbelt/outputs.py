@@ -4,6 +4,13 @@ Analysis and presentation stay out of the kernels: this module only reads the
 world's recorded arrays.  Files are written deterministically (no timestamps,
 stable row order, fixed compression) so that the same scenario and seed give
 byte-identical outputs; wall-clock timings go to a separate ``run_info.json``.
+
+A run's files are written whole: :func:`check_out_dir` refuses an unusable folder before any
+computing, and :func:`write_result` writes every file into a temporary folder beside the
+target and swaps it in, so a folder holds one complete run (or a partial one whose
+``summary.json`` says ``complete: false``), never a mix of two runs, never a stale file of an
+earlier run and never a leftover ``.tmp``.  A failed write (a full disk) leaves the target as
+it was and raises one line (:class:`OutputError`).
 """
 
 from __future__ import annotations
@@ -11,6 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .errors import ShatterbeltError
 from .modules.violence import EVENT_TYPES, SUB_TYPES
 from .scenario.loader import dump_scenario
 
@@ -120,37 +132,127 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=_json_default, allow_nan=False, ensure_ascii=False) + "\n"
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+#: what a run folder may hold: the files :func:`write_result` writes and the report beside them
+RUN_FILES = frozenset({
+    "panel.parquet", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml", "run_info.json",
+    "report.html", "figures",
+})
 
 
-def write_result(res: Result, out_dir: str | os.PathLike[str]) -> dict[str, str]:
-    """Write every output of a run into ``out_dir``; returns name -> path."""
+class OutputError(ShatterbeltError):
+    """An output folder cannot be used or written (one line naming the folder and the cause)."""
+
+
+def safe_name(name: str) -> str:
+    """``name`` as one harmless path component (no separator, no ``..``, no leading dot)."""
+    s = re.sub(r"[^A-Za-z0-9_.+-]+", "_", str(name)).replace("+", "_").lstrip(".")
+    return s[:80] or "scenario"
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Check before computing that a run can be written to ``out_dir``; returns it as a Path.
+
+    Refused, with one line: an empty path, a path that is a file (``/dev/null``) or lies under
+    one, a folder that holds files other than a run's outputs (``--out .``), and a place where
+    no folder can be created (``/proc``, no permission).  Nothing is left behind by the check.
+    """
+    if str(out_dir).strip() == "":
+        raise OutputError("out: an empty path is not a folder (give a folder to write into)")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise OutputError(f"out: {out} exists and is not a folder")
+        try:
+            foreign = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES)
+        except OSError as exc:
+            raise OutputError(f"out: cannot read the folder {out}: {_why(exc)}") from None
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise OutputError(f"out: {out} holds files that are not a run's outputs ({shown}); "
+                              "give a new or empty folder, or a run's folder to replace") from None
+    parent = out.absolute().parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"out: {out} lies under {probe}, which is not a folder")
+    try:
+        tmp = tempfile.mkdtemp(prefix=".shatterbelt-check-", dir=probe)
+        os.rmdir(tmp)
+    except OSError as exc:
+        raise OutputError(f"out: cannot create a folder in {probe}: {_why(exc)}") from None
+    return out
+
+
+def _write_files(res: Result, out: Path) -> None:
+    """Every file of a run into the (new, empty) folder ``out``."""
     for name, tbl in (("panel.parquet", res.panel), ("events.parquet", res.events)):
-        p = out / name
-        tmp = p.with_suffix(".parquet.tmp")
-        pq.write_table(tbl, tmp, compression="zstd", write_statistics=False, store_schema=False)
-        os.replace(tmp, p)
-        paths[name] = str(p)
-    p = out / "events.csv"
-    tmp = p.with_suffix(".csv.tmp")
-    pacsv.write_csv(res.events, tmp)
-    os.replace(tmp, p)
-    paths["events.csv"] = str(p)
-    _atomic_write_bytes(out / "summary.json", dumps(res.summary).encode())
-    paths["summary.json"] = str(out / "summary.json")
-    _atomic_write_bytes(out / "scenario.resolved.yaml", dump_scenario(res.scenario).encode())
-    paths["scenario.resolved.yaml"] = str(out / "scenario.resolved.yaml")
+        pq.write_table(tbl, out / name, compression="zstd", write_statistics=False, store_schema=False)
+    pacsv.write_csv(res.events, out / "events.csv")
+    (out / "summary.json").write_bytes(dumps(res.summary).encode())
+    (out / "scenario.resolved.yaml").write_bytes(dump_scenario(res.scenario).encode())
     info = {
         "timings_s": {k: round(v, 4) for k, v in res.timings.items()},
         "agents": res.world.people.n,
         "backend": res.world.backend,
     }
-    _atomic_write_bytes(out / "run_info.json", dumps(info).encode())
-    paths["run_info.json"] = str(out / "run_info.json")
-    return paths
+    (out / "run_info.json").write_bytes(dumps(info).encode())
+
+
+#: the files of a run, in the order :func:`write_result` returns them
+OUTPUT_NAMES = ("panel.parquet", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml",
+                "run_info.json")
+
+
+def write_result(res: Result, out_dir: str | os.PathLike[str],
+                 extra: Callable[[Path], dict[str, str]] | None = None) -> dict[str, str]:
+    """Write every output of a run into ``out_dir`` whole; returns name -> path.
+
+    The files go to a temporary folder beside ``out_dir`` which then replaces it (an earlier
+    run's folder is removed with its stale files).  ``extra(tmp)`` may add files to the
+    temporary folder before the swap (the CLI's ``report.html``); it returns name -> file name.
+    On any failure the temporary folder is removed, ``out_dir`` is left as it was and
+    :class:`OutputError` names the cause.
+    """
+    out = check_out_dir(out_dir)
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"out: cannot create a folder in {parent}: {_why(exc)}") from None
+    old: Path | None = None
+    try:
+        _write_files(res, tmp)
+        names = {n: n for n in OUTPUT_NAMES}
+        if extra is not None:
+            names.update(extra(tmp))
+        os.chmod(tmp, 0o777 & ~_umask())
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            os.rmdir(old)
+            os.replace(out, old)
+        os.replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not out.exists():
+            os.replace(old, out)  # put the earlier run back
+        raise OutputError(f"out: cannot write the run to {out}: {_why(exc)}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not out.exists():
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return {k: str(out / v) for k, v in names.items()}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -19,7 +19,7 @@ import typer
 from .. import __version__
 from ..errors import ShatterbeltError
 from ..scenario.params import ParameterRangeWarning
-from . import epstein, experiments, politics, report
+from . import end_startup, epstein, experiments, politics, report
 from . import run as run_commands
 from .common import extra_message, missing_extra
 
@@ -78,6 +78,7 @@ _show_warning = warnings.showwarning
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 ok, 2 user error, 130 interrupted)."""
+    end_startup()
     warnings.showwarning = _one_line_warning
     try:
         rv = app(args=argv, standalone_mode=False)

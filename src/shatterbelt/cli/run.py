@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +19,7 @@ from rich.table import Table
 
 from .. import report
 from ..modules import PROCESS
+from ..outputs import check_out_dir, safe_name, write_result
 from ..resolve import load_scenario
 from ..result import Result
 from ..scenario.loader import describe_builtins, scenario_hash
@@ -90,13 +96,74 @@ def _run_with_progress(sim: Simulation, name: str) -> Result:
         return sim.run(lambda t, T, m: bar.update(task, completed=t, description=f"{name} {m}"))
 
 
+#: the signals that end a run the way Ctrl-C does: the months completed are written, marked partial
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+class _Stop:
+    """Signal handling of ``run``: the first SIGINT, SIGTERM or SIGHUP stops the month loop
+    (raised as KeyboardInterrupt); every later one, and any one while the files are written, is
+    only remembered, so a second Ctrl-C cannot lose the write."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.writing = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        first = self.signum is None
+        if first:
+            self.signum = signum
+        if first and not self.writing:
+            raise KeyboardInterrupt
+
+    @property
+    def status(self) -> int:
+        """The exit status: 128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP)."""
+        return 128 + int(self.signum if self.signum is not None else signal.SIGINT)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum if self.signum is not None else signal.SIGINT).name
+
+
+@contextmanager
+def _stop_signals() -> Iterator[_Stop]:
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    saved = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    try:
+        for s in STOP_SIGNALS:
+            signal.signal(s, stop)
+        yield stop
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+
+
+def _report_into(tmp: Path, out_dir: Path) -> dict[str, str]:
+    """Write report.html of the run in ``tmp`` (before it becomes ``out_dir``), naming ``out_dir``."""
+    data = report.load(tmp)
+    if not data.months:
+        return {}
+    data.source = str(out_dir)
+    cmd = data.facts.get("command")
+    if isinstance(cmd, str):
+        data.facts["command"] = cmd.replace(str(tmp), str(out_dir))
+    html = report.build_html(data, report.standard_figures(data), report.governorate_map(data))
+    (tmp / "report.html").write_text(html, encoding="utf-8")
+    return {"report.html": "report.html"}
+
+
 @app.command()
 def run(
     scenario: ScenarioArg = DEFAULT_SCENARIO,
     scale: Scale = 0.01,
     until: Until = None,
     seed: Seed = 0,
-    out: Annotated[Path | None, typer.Option(help="output folder (default out/<scenario>-seed<N>)")] = None,
+    out: Annotated[str | None, typer.Option(help="output folder (default out/<scenario>-seed<N>); a run's "
+                                             "folder is replaced whole")] = None,
     set_: SetOpt = None,
     json_: Json = False,
     quiet: Quiet = False,
@@ -106,24 +173,38 @@ def run(
                                                "self-contained HTML report)")] = True,
 ) -> None:
     """Run a scenario month by month over every person (at --scale) and write its outputs."""
-    sc = _load(scenario, params, list(set_ or []))
-    out_dir = out or Path("out") / f"{sc.name.replace('+', '_')}-seed{seed}"
+    with _stop_signals() as stop:
+        try:
+            _run(stop, scenario, scale, until, seed, out, list(set_ or []), json_, quiet, params, backend,
+                 write_report)
+        except KeyboardInterrupt:
+            # interrupted before a month was completed (loading, start-up): nothing to write
+            print(f"error: interrupted ({stop.name}) before the first month was completed; nothing was written",
+                  file=sys.stderr)
+            raise typer.Exit(stop.status) from None
+
+
+def _run(stop: _Stop, scenario: str, scale: float, until: str | None, seed: int, out: str | None,
+         sets: list[str], json_: bool, quiet: bool, params: Path | None, backend: str | None,
+         write_report: bool) -> None:
+    if out is not None and str(out).strip() == "":
+        check_out_dir("")  # refuses an empty --out in one line
+    sc = _load(scenario, params, sets)
+    out_dir = check_out_dir(Path(out) if out is not None else Path("out") / f"{safe_name(sc.name)}-seed{seed}")
     t0 = time.perf_counter()
     sim = Simulation(sc, scale=scale, seed=seed, until=until, backend=backend)
-    interrupted = False
     try:
         if not (json_ or quiet) and sys.stderr.isatty():
             res = _run_with_progress(sim, sc.name)
         else:
             res = sim.run()
+        stop.writing = True  # from here on a signal is only remembered
     except KeyboardInterrupt:
-        interrupted = True
+        stop.writing = True
         if sim.t == 0:
             raise
         res = sim.result()
-    paths = res.write(str(out_dir))
-    if write_report:
-        paths["report.html"] = report.build_report(out_dir).html
+    paths = write_result(res, out_dir, extra=(lambda tmp: _report_into(tmp, out_dir)) if write_report else None)
     wall = time.perf_counter() - t0
     if json_:
         emit_json({"summary": res.summary, "outputs": paths, "wall_seconds": round(wall, 3)})
@@ -131,12 +212,14 @@ def run(
         print_table(summary_rows(res.summary), title=f"shatterbelt run {sc.name}")
         print(f"\nresults in {out_dir}/ (panel.parquet, events.parquet, events.csv, summary.json, "
               f"scenario.resolved.yaml) in {wall:.1f} s")
-        if write_report:
+        if "report.html" in paths:
             print(f"report: {paths['report.html']}")
-    if interrupted:
-        print(f"error: interrupted after {sim.t} of {sim.world.T} months; the completed months were written "
+    if stop.signum is not None:
+        done = "the completed months were written" if not res.summary.get("complete", True) else \
+            "the run had completed and was written whole"
+        print(f"error: interrupted ({stop.name}) after {sim.t} of {sim.world.T} months; {done} "
               f"to {out_dir}/", file=sys.stderr)
-        raise typer.Exit(130)
+        raise typer.Exit(stop.status)
 
 
 @app.command()
