@@ -67,6 +67,12 @@ class Simulation:
             if not (scenario.start <= until <= scenario.horizon):
                 raise UsageError(f"until: {until} is outside the scenario's {scenario.start}..{scenario.horizon}")
             scenario = scenario.model_copy(update={"horizon": until})
+        for r in scenario.regions:  # a region without a single agent would be silently empty
+            if int(r.population * scale + 0.5) < 1:
+                need = 0.5 / r.population if r.population > 0 else float("inf")
+                raise UsageError(f"scale: {scale:g} gives region {r.id} (population {r.population:,}) no agent; "
+                                 f"it needs a scale of at least {need:.3g}" if need <= 1 else
+                                 f"regions.{r.id}.population: {r.population} gives no agent even at scale 1")
         self.scenario = scenario
         self.scale = float(scale)
         self.seed = int(seed)

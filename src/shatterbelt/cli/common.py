@@ -13,7 +13,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import socket
+import struct
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +34,56 @@ def check_seed(value: int) -> int:
     if value < 0:
         raise UsageError(f"--seed: must be >= 0, got {value}")
     return value
+
+
+#: the largest first frame a Dask scheduler's handshake announces (it is a few hundred bytes)
+_MAX_HANDSHAKE = 1 << 24
+
+
+def check_scheduler(address: str, timeout: float) -> None:
+    """Before Dask connects, make sure ``--scheduler`` names a reachable server that speaks Dask.
+
+    A malformed address (``::::garbage``), a port nobody listens on, and a server of another kind
+    (one that sends nothing, or whose first bytes announce an absurd frame) are refused in one line;
+    Dask's own client would otherwise hang, exhaust memory or print a teardown traceback.  Only
+    plain ``tcp://`` addresses are probed (TLS and other transports go to Dask as given).
+    """
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--connect-timeout: must be a finite number of seconds > 0, got {timeout}")
+    a = address.strip()
+    if not a:
+        raise UsageError("--scheduler: empty address")
+    scheme, sep, rest = a.partition("://")
+    if not sep:
+        scheme, rest = "tcp", a
+    if scheme != "tcp":
+        return
+    host, colon, port_s = rest.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not colon or not host or not port_s.isdigit() or not 0 < int(port_s) < 65536 or "/" in host \
+            or (":" in host and not rest.startswith("[")):
+        raise UsageError(f"--scheduler {a}: not an address written tcp://HOST:PORT (IPv6 as [::1]:PORT)")
+    deadline = time.monotonic() + timeout
+    try:
+        with socket.create_connection((host, int(port_s)), timeout=timeout) as sock:
+            head = b""
+            while len(head) < 8:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    raise UsageError(f"--scheduler {a}: the server closed the connection; not a Dask scheduler")
+                head += chunk
+    except UsageError:
+        raise
+    except TimeoutError:
+        raise UsageError(f"--scheduler {a}: no Dask handshake within {timeout:g} s (not a Dask scheduler, or "
+                         "unreachable)") from None
+    except (OSError, ValueError, OverflowError) as exc:
+        why = getattr(exc, "strerror", None) or " ".join(str(exc).split())[:120]
+        raise UsageError(f"--scheduler {a}: cannot reach the Dask scheduler ({why})") from None
+    (first,) = struct.unpack("<Q", head)
+    if not 0 < first <= _MAX_HANDSHAKE:
+        raise UsageError(f"--scheduler {a}: the server does not speak Dask's protocol; not a Dask scheduler")
 
 
 # ---------------------------------------------------------------------------- shared options
@@ -55,7 +108,7 @@ Workers = Annotated[
 Scheduler = Annotated[
     str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (runs go to its workers)")
 ]
-ResultsDir = Annotated[Path | None, typer.Option("--out", help="results folder (resumes what is there)")]
+ResultsDir = Annotated[str | None, typer.Option("--out", help="results folder (resumes what is there)")]
 Rebuild = Annotated[bool, typer.Option(help="move a damaged results database aside and rebuild it from the run folders")]
 ConnectTimeout = Annotated[float, typer.Option(help="seconds to wait for a Dask scheduler and its first worker")]
 Vary = Annotated[list[str] | None, typer.Option(help="sample only parameters matching this glob (repeatable)")]

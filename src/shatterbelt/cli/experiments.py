@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import report
+from ..errors import UsageError
 from .common import (
     DEFAULT_SCENARIO,
     ConnectTimeout,
@@ -42,6 +43,7 @@ from .common import (
     SetOpt,
     Vary,
     Workers,
+    check_scheduler,
     emit_json,
     require,
 )
@@ -117,7 +119,14 @@ def experiment(shared_until: bool = True) -> Callable[[Callable[..., None]], Cal
         @functools.wraps(fn)
         def command(**kw: Any) -> None:
             require(fn.__name__, "experiments", *(["dask"] if kw.get("scheduler") else []))
+            out = kw.get("out")
+            if out is not None:
+                if not out.strip():
+                    raise UsageError("--out: an empty path is not a folder (give a folder to write into)")
+                kw["out"] = Path(out)
             opts = Shared(**{n: kw.pop(n) for n in names})
+            if opts.scheduler:
+                check_scheduler(opts.scheduler, opts.connect_timeout)
             fn(**kw, opts=opts)
 
         command.__signature__ = inspect.Signature(own + extra)  # type: ignore[attr-defined]

@@ -10,12 +10,14 @@ name (``iraq-2010``, ``iraq-2005``, ``iraq-2014``, ``iraq-2018``) or a YAML path
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from typing import Annotated, Any
 
 import numpy as np
 import typer
+from pydantic import ValidationError
 
 from ..errors import UsageError
 from ..politics.apportion import group_portfolios
@@ -42,12 +44,17 @@ def _system(cfg: PoliticsConfig, rule: str | None, first_divisor: float | None) 
             raise UsageError(f"--rule: unknown electoral rule '{rule}' (expected one of: {', '.join(RULES)})")
         data["rule"] = rule
     if first_divisor is not None:
-        if not first_divisor > 0:
-            raise UsageError("--first-divisor: must be > 0")
+        if not (math.isfinite(first_divisor) and first_divisor > 0):
+            raise UsageError(f"--first-divisor: must be a finite number > 0, got {first_divisor}")
         data["first_divisor"] = {"value": first_divisor, "source": "command line (--first-divisor)"}
     if data["rule"] == "sainte_lague" and data.get("first_divisor") is None:
         data["first_divisor"] = {"value": 1.0, "source": "pure Sainte-Laguë (no --first-divisor given)"}
-    return ElectoralSystem.model_validate(data)
+    try:
+        return ElectoralSystem.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err.get("loc", ()))
+        raise UsageError(f"electoral_system.{where}: {err.get('msg', 'invalid')}") from None
 
 
 def election_result(cfg: PoliticsConfig, rule: str | None = None, first_divisor: float | None = None) -> dict[str, Any]:

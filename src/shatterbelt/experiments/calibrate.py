@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,23 @@ def _distance(wide: Any, targets: list[Any]) -> np.ndarray:
     return np.sqrt(np.nanmean(e**2, axis=0))
 
 
+def check_write_path(write: str | Path) -> None:
+    """``--write``: checked before any run (an empty path, a folder, a path under a file or where no
+    file can be created is refused in one line; a missing folder is created when the overlay is written)."""
+    if str(write).strip() in ("", "."):
+        raise UsageError("--write: an empty path is not a file")
+    p = Path(write)
+    if p.is_dir():
+        raise UsageError(f"--write {p}: is a folder; give the overlay file's path")
+    probe = p.absolute().parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"--write {p}: lies under {probe}, which is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--write {p}: cannot create a file under {probe} (permission denied)")
+
+
 def run_calibration(
     runs: int,
     out: str | Path,
@@ -125,6 +143,8 @@ def run_calibration(
         raise UsageError(f"--rounds: must be >= 1, got {rounds}")
     if runs < 2:
         raise UsageError(f"--runs: calibration needs at least 2 runs per round, got {runs}")
+    if write is not None:
+        check_write_path(write)
     overlay = read_overlay(params_file) if params_file else None
     raw, label = resolve_raw(scenario, overlay)
     sc = scenario_from_raw(expand_raw(raw, label), label, list(overrides or []))

@@ -59,6 +59,9 @@ def read_overlay(path: str | Path) -> dict[str, Any]:
             continue
         if not isinstance(spec, dict) or "value" not in spec:
             raise UsageError(f"{label}: parameters.{path_}: expected a number or {{value, range, source}}")
+        rng = spec.get("range")
+        if rng is not None and not (isinstance(rng, list) and len(rng) == 2):
+            raise UsageError(f"{label}: parameters.{path_}: range must be a list [low, high], got {rng!r}")
     data["_file"] = str(p)
     return data
 

@@ -100,9 +100,23 @@ def describe_builtins() -> list[dict[str, str]]:
 
 
 # ---------------------------------------------------------------------------- reading
+#: the largest scenario, variant, politics or overlay file read (the full Iraq scenario is ~100 kB)
+MAX_YAML_BYTES = 16 * 1024 * 1024
+
+
 def read_yaml(path: Path, label: str, what: str = "scenario") -> dict[str, Any]:
-    """A YAML file whose top level is a mapping; one-line ScenarioError otherwise."""
+    """A YAML file whose top level is a mapping; one-line ScenarioError otherwise.
+
+    Only a regular file of at most :data:`MAX_YAML_BYTES` is read (``/dev/zero``, a FIFO or a
+    huge file would never end or fill memory).
+    """
     try:
+        if path.exists() and not path.is_file():
+            raise ScenarioError(f"{what} '{label}': {path} is not a regular file")
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise ScenarioError(f"{what} '{label}': {path} is {size:,} bytes; a scenario file is at most "
+                                f"{MAX_YAML_BYTES:,}")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{what} '{label}': file not found: {path}") from None
