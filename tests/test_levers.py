@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from shatterbelt import Simulation
 from shatterbelt.resolve import load_scenario
 from tests.conftest import cached_run
 
@@ -78,3 +79,139 @@ def test_an_army_that_answers_to_the_state_only_is_more_cohesive():
     # S3: an army "distributed among the entities" is politicized; without infiltration it holds together
     d_coh = _paired("iraq-2010+unified-army", (), lambda r: _metric(r, "army_cohesion"))
     assert (d_coh > 0).all()
+
+
+# ------------------------------------------------------------------------------------------------
+# The channels the essay names that the tests above do not pull: each switched off (its value 0)
+# against the default, paired on the same seeds, at a small scale over the whole horizon.
+# Measured at scale 0.005 and seeds 1-8 (mean paired difference, seeds agreeing), and checked at
+# scale 0.01 (seeds 1-8) where the text says so.
+LSEEDS = tuple(range(1, 9))
+LSCALE = 0.005
+
+VACUUM_OFF = ("parameters.mobilization.vacuum_pull=0", "parameters.legitimacy.w_vac=0", "parameters.army.a_vac=0")
+WAR_NEXT_DOOR_OFF = (
+    "parameters.mobilization.haven_pull=0",
+    "parameters.economy.war_income_boost=0",
+    "parameters.violence.haven_quality=0",
+    "parameters.violence.haven_detention=0",
+)
+
+
+def _paired_full(spec_b: str, sets_b: tuple[str, ...], fn) -> np.ndarray:
+    """Channel off minus default, one entry per seed (common random numbers)."""
+    return np.array([
+        fn(cached_run(spec_b, LSCALE, s, None, sets_b)) - fn(cached_run("iraq-2010", LSCALE, s)) for s in LSEEDS
+    ])
+
+
+def _window(res, name: str, start: int, stop: int | None = None) -> float:
+    """Mean of a national series over months [start, stop) (month 0 is July 2010; 18 is January 2012)."""
+    return float(np.nanmean(res.series(name).to_numpy()[start:stop]))
+
+
+def _civilian_deaths_2013_14(res) -> float:
+    d = res.summary["civilian_deaths_by_year"]
+    return float(d["2013"] + d["2014"])
+
+
+def test_the_war_next_door_feeds_the_insurgency():
+    # the war next door (Syria from 2011) as a haven, income and ideology for the insurgency:
+    # without its four channels, fewer insurgents in 2012-14 and fewer civilians killed in 2013-14
+    # (measured: insurgents -1,160 on average, 8 of 8 seeds lower; civilian deaths 2013-14 -2,276,
+    # 8 of 8 lower; at scale 0.01: -1,406 and -6,192, 8 of 8 each)
+    d_ins = _paired_full("iraq-2010", WAR_NEXT_DOOR_OFF, lambda r: _window(r, "insurgent_fighters", 18))
+    d_civ = _paired_full("iraq-2010", WAR_NEXT_DOOR_OFF, _civilian_deaths_2013_14)
+    assert d_ins.mean() < 0 and (d_ins < 0).sum() >= 7
+    assert d_civ.mean() < 0 and (d_civ < 0).sum() >= 7
+
+
+def test_without_marginalization_sunni_legitimacy_holds_and_the_insurgency_is_smaller():
+    # moves against rival leaders (the Hashemi warrant, Issawi's guards) cost the state the
+    # legitimacy of the rivals' community and feed the insurgency; base_rate = 0: no such move.
+    # Its documented range, [0.005, 0.05], does not include 0 (a range warning; the test switches
+    # the channel off all the same).  Measured: Sunni legitimacy from January 2012 +0.143 (7 of 8
+    # seeds higher, the eighth had no move at the default), insurgents 2012-14 -1,492 (7 of 8 lower)
+    with pytest.warns(UserWarning):
+        load_scenario("iraq-2010", ["politics.marginalization.base_rate=0"])
+    off = ("politics.marginalization.base_rate=0",)
+    d_moves = _paired_full("iraq-2010", off, lambda r: len(r.summary["marginalization_events"]))
+    d_leg = _paired_full("iraq-2010", off, lambda r: _window(r, "legitimacy_sunni", 18))
+    d_ins = _paired_full("iraq-2010", off, lambda r: _window(r, "insurgent_fighters", 18))
+    assert (d_moves <= 0).all() and d_moves.sum() < 0
+    assert d_leg.mean() > 0 and (d_leg >= 0).all()
+    assert d_ins.mean() < 0 and (d_ins <= 0).sum() >= 7
+
+
+def test_without_muhasasa_the_entities_have_smaller_armies_and_the_state_one_holds_together():
+    # S1: "each with its own share in the state ... and each with its own army"; the technocratic
+    # variant removes apportionment by entity, armed wings and command by entity.  Measured:
+    # militia fighters -5,426 (8 of 8 seeds lower), army cohesion +0.147 (8 of 8 higher)
+    d_mil = _paired_full("iraq-2010+technocratic", (), lambda r: sum(_window(r, f"fighters_{a}", 0) for a in ("mahdi", "aah", "kh")))
+    d_coh = _paired_full("iraq-2010+technocratic", (), lambda r: _window(r, "army_cohesion", 0))
+    assert d_mil.mean() < 0 and (d_mil < 0).sum() >= 7
+    assert d_coh.mean() > 0 and (d_coh > 0).all()
+
+
+def test_the_vacuum_unsettles_the_army_while_it_lasts():
+    # S6: the premiership vacuum through its three named channels (insurgent pull, legitimacy,
+    # command); switched off, the army is more cohesive in 2010-11, while the 2010 vacuum lasts and
+    # just after (measured: +0.028, 8 of 8 seeds; at scale 0.01: +0.028, 8 of 8)
+    d_coh = _paired_full("iraq-2010", VACUUM_OFF, lambda r: _window(r, "army_cohesion", 0, 18))
+    assert d_coh.mean() > 0 and (d_coh > 0).all()
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "model finding: the vacuum's channels lower the insurgency after the 2010 government forms. "
+        "Mobilization.init calibrates each actor's joining threshold on the pulls of July 2010, four months "
+        "into the vacuum, so the vacuum's pull (and its legitimacy penalty, through grievance) is absorbed "
+        "into the thresholds (w_vac = 0 alone: insurgents 2012-14 +512 at scale 0.005, 7 of 8); when the government forms that pull vanishes and the insurgency falls below "
+        "the level it was calibrated to, while the run without the channels keeps its calibrated balance. "
+        "Measured (channels off minus default, seeds 1-8): insurgents 2012-14 +1,244 at scale 0.005 "
+        "(7 of 8 higher), +1,464 at scale 0.01 (8 of 8); civilian deaths 2013-14 +10,240 at scale 0.01 "
+        "(8 of 8). The insurgent pull alone (vacuum_pull = 0): insurgents 2012-14 +479 at scale 0.01 "
+        "(7 of 8), while attacks in 2010-11 fall by 266 (6 of 8): the channel acts in the documented "
+        "direction only while the vacuum lasts. Switched off after the thresholds are calibrated (the next "
+        "test; scale 0.01), the channels' 2012-14 effect is +71 (4 of 8 higher, 4 lower) and +3,939 civilian deaths "
+        "2013-14 (5 of 8 higher): the calibration, not the channels, makes the wrong-way difference."
+    ),
+)
+def test_the_vacuum_feeds_the_insurgency():
+    # S6: "Al-Qaeda resumed its activity ... amidst political vacuum": without the vacuum's channels
+    # the insurgency should be no larger
+    d_ins = _paired_full("iraq-2010", VACUUM_OFF, lambda r: _window(r, "insurgent_fighters", 18))
+    assert d_ins.mean() < 0 and (d_ins < 0).sum() >= 6
+
+
+def _vacuum_off_after_calibration(seed: int):
+    """The default run with the vacuum's three channels set to 0 after init (same joining thresholds)."""
+    sim = Simulation(load_scenario("iraq-2010"), scale=0.01, seed=seed, until="2011-12")
+    sim.module("mobilization").p["vacuum_pull"] = 0.0
+    sim.module("legitimacy").p["w_vac"] = 0.0
+    sim.module("army").p["a_vac"] = 0.0
+    return sim.run()
+
+
+def test_the_vacuum_feeds_insurgent_recruitment_while_it_lasts_at_the_calibrated_thresholds():
+    # S6 with the thresholds held at those the documented 2010 sizes give (the vacuum switched off
+    # after calibration, so the counterfactual changes the channel only): fewer insurgent recruits
+    # from July 2010 to February 2011 and fewer insurgents in 2010-11.  Scale 0.01: at 0.005 an
+    # agent is 200 people and the insurgency a dozen agents.  Measured (seeds 1-8): recruits -312
+    # (7 of 8 lower, 1 equal), insurgents 2010-11 -237 (7 of 8 lower)
+    def recruits(r) -> float:
+        return float(sum(np.nansum(r.series(f"recruits_{a}").to_numpy()[:8]) for a in ("aqi", "jrtn")))
+
+    def insurgents(r) -> float:
+        return _window(r, "insurgent_fighters", 0, 18)
+
+    d_rec, d_ins = [], []
+    for s in LSEEDS:
+        a = cached_run("iraq-2010", 0.01, s, "2011-12")
+        b = _vacuum_off_after_calibration(s)
+        d_rec.append(recruits(b) - recruits(a))
+        d_ins.append(insurgents(b) - insurgents(a))
+    d_rec, d_ins = np.array(d_rec), np.array(d_ins)
+    assert d_rec.sum() < 0 and (d_rec <= 0).sum() >= 7
+    assert d_ins.mean() < 0 and (d_ins < 0).sum() >= 6
