@@ -305,6 +305,7 @@ def test_empty_out_is_refused(command: str, tmp_path: Path, capsys, monkeypatch)
 
 
 # ---------------------------------------------------------------------------- signals in other long commands
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"])
 def test_terminating_an_ensemble_keeps_its_stored_runs(tmp_path: Path, sig: int, status: int) -> None:
     """SIGTERM and SIGHUP end an ensemble as Ctrl-C does: runs stored stay, a rerun resumes and completes."""
@@ -337,6 +338,7 @@ def test_terminating_an_ensemble_keeps_its_stored_runs(tmp_path: Path, sig: int,
     assert json.loads(done.stdout)["stored"] == 40
 
 
+@pytest.mark.slow
 def test_terminating_a_formation_study_is_one_line(tmp_path: Path) -> None:
     """A long command without files of its own (formation) ends on SIGTERM with one line and 143."""
     import time
