@@ -1,8 +1,8 @@
 """Reading the package's copies of the election and governorate data.
 
-The package never reads ``../shared`` at run time: the files named by a
-politics config (``votes_file``, ``governorates_file``) are package-relative
-copies that keep their ``source`` and ``confidence`` columns.
+The files named by a politics config (``votes_file``, ``governorates_file``) are
+package-relative data files (``shatterbelt/data/``) that keep their ``source`` and
+``confidence`` columns; nothing outside the package is read.
 """
 
 from __future__ import annotations
