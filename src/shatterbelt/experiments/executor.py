@@ -68,6 +68,19 @@ def _err(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """True when ``exc`` wraps a KeyboardInterrupt (numba's dispatcher turns an exception raised by a
+    signal handler during a kernel into ``SystemError: ... returned a result with an exception set``)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return isinstance(exc, SystemError) and "exception set" in str(exc)
+
+
 class InProcess:
     """Runs one after another in this process (``--workers 1``)."""
 
@@ -81,6 +94,8 @@ class InProcess:
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # a model error in one run must not lose the others
+                if _interrupted(exc):  # a signal met inside a compiled kernel: an interrupt, not a failure
+                    raise KeyboardInterrupt from exc
                 failed.append((s.run_id, _err(exc)))
                 continue
             on_result(out, s)
