@@ -22,7 +22,7 @@ import typer
 from .. import __version__
 from ..errors import ShatterbeltError
 from ..scenario.params import ParameterRangeWarning
-from . import end_startup, epstein, experiments, politics, report
+from . import end_startup, epstein, experiments, inference, politics, report  # noqa: F401  (inference registers into experiments.app)
 from . import run as run_commands
 from .common import extra_message, missing_extra
 
