@@ -302,7 +302,7 @@ def load_politics(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Po
 
 
 # ---------------------------------------------------------------------------- errors
-_EVENT_TAGS = {"foreign_troops", "government", "regional_war", "election", "pay_change", "shock"}
+_EVENT_TAGS = {"foreign_troops", "government", "regional_war", "election", "resignation", "pay_change", "shock"}
 
 
 def _loc_str(loc: tuple[Any, ...], raw: Any, label_ids: bool = True) -> str:

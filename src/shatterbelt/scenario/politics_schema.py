@@ -144,6 +144,9 @@ class Candidate(Strict):
     id: str
     name: str
     bloc: str | None
+    community: str | None = Field(
+        None, description="the candidate's own community (default: the bloc's sect tag); checked against reserved offices"
+    )
 
 
 class Patron(Strict):
@@ -156,6 +159,81 @@ class Patron(Strict):
     marginalization_stance: SignedWeight = Field(
         description="in [-1, 1]: > 0 backs a client PM moving against rivals, < 0 restrains it"
     )
+
+
+# --------------------------------------------------------------------------- confessional rules
+
+OFFICE_ROLES: tuple[str, ...] = ("head_of_state", "head_of_government", "speaker", "other")
+"""Roles an office reserved to a community can play: the head of government is the PM the formation
+designates, a head of state or other office may be elected by the chamber (``office_elections``)."""
+
+
+class Confession(Strict):
+    """A confession that seats are reserved for: which community's representatives hold them, and its
+    parity group (e.g. Christian or Muslim under a 50/50 rule)."""
+
+    id: str
+    name: str
+    community: str = Field(description="the community (of community_shares) whose representatives hold its seats")
+    group: str | None = Field(None, description="parity group (see parity_groups)")
+
+
+class SeatReservations(Strict):
+    """Seats reserved by confession within each district: ``districts: {district: {confession: seats}}``."""
+
+    source: str
+    districts: dict[str, dict[str, int]] = Field(description="district (region id) -> confession -> reserved seats")
+
+
+class ReservedOffice(Strict):
+    """An office reserved to one community (e.g. a head of state, a head of government, a speaker)."""
+
+    id: str
+    name: str
+    role: str = Field(description="one of OFFICE_ROLES")
+    community: str = Field(description="the community its holder must belong to")
+    source: str
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: str) -> str:
+        if v not in OFFICE_ROLES:
+            raise ValueError(f"unknown office role '{v}' (expected one of: {', '.join(OFFICE_ROLES)})")
+        return v
+
+
+class Cabinet(Strict):
+    """The cabinet's veto rule: a unit holding at least ``blocking_share`` of the portfolios can block its
+    decisions, which is worth ``blocking_value`` (in units of the PM-candidate utility) to its members."""
+
+    blocking_share: Share = Field(description="share of the portfolios that can block cabinet decisions")
+    blocking_value: NonNegative = Field(description="utility to a bloc of its unit holding a blocking share")
+
+
+class OfficeCandidate(Strict):
+    """A candidate for an office the chamber elects; ``support`` is each bloc's utility for him in [0, 1]."""
+
+    id: str
+    name: str
+    bloc: str | None = None
+    community: str
+    support: dict[str, UnitWeight] = Field(default_factory=dict, description="bloc -> utility in [0, 1]")
+
+
+class OfficeElection(Strict):
+    """An office elected by the chamber under a quorum: sessions are valid only when ``quorum`` of the
+    chamber attends, and blocs attend only for a candidate they accept (a boycott denies the quorum)."""
+
+    office: str = Field(description="id of a reserved office")
+    quorum: Share = Field(description="share of the chamber that must attend a valid session")
+    majority_first: Share = Field(description="share of the chamber needed in the first round")
+    majority_later: Share = Field(description="share of the chamber needed in later rounds")
+    term_years: Count = Field(description="length of a term")
+    term_ends: dt.date = Field(description="end of the sitting holder's term")
+    window_days: Count = Field(description="sessions may start this many days before the term ends")
+    new_government: bool = Field(False, description="the government resigns when a new holder takes office")
+    candidates: list[OfficeCandidate]
+    source: str
 
 
 # --------------------------------------------------------------------------- rules
@@ -293,6 +371,14 @@ class PoliticsConfig(Strict):
     violence: ViolencePath
     scheduled_elections: list[ScheduledElection] = Field(default_factory=list)
     documented: Documented = Field(default_factory=Documented)
+    confessions: list[Confession] | None = Field(None, description="confessions seats are reserved for")
+    parity_groups: list[str] | None = Field(None, description="confession groups that must hold equal seats")
+    seat_reservations: SeatReservations | None = Field(
+        None, description="seats reserved by confession within districts; elections then fill them district by district"
+    )
+    reserved_offices: list[ReservedOffice] | None = Field(None, description="offices reserved to a community")
+    cabinet: Cabinet | None = Field(None, description="the cabinet's blocking rule")
+    office_elections: list[OfficeElection] | None = Field(None, description="offices elected by the chamber")
     sources: dict[str, str] = Field(default_factory=dict)
     _origin: Path | None = PrivateAttr(None)
     _written: dict[str, Any] | None = PrivateAttr(None)
@@ -388,6 +474,20 @@ class PoliticsConfig(Strict):
             for c, v in self.bloc_base(m).items():
                 acc[c] += v / len(members)
         return acc
+
+    def reserved_office(self, role: str) -> ReservedOffice | None:
+        """The office reserved for ``role`` (the first one), if any."""
+        for o in self.reserved_offices or []:
+            if o.role == role:
+                return o
+        return None
+
+    def candidate_community(self, cid: str) -> str | None:
+        """A PM candidate's community: its own, else its bloc's sect tag (None for an independent)."""
+        c = self.candidate(cid)
+        if c.community is not None:
+            return c.community
+        return self.bloc(c.bloc).sect if c.bloc is not None else None
 
     def documented_bloc_seats(self) -> dict[str, int] | None:
         """Seats by bloc if every bloc has documented seats, else None."""
@@ -519,6 +619,7 @@ def check_politics(cfg: PoliticsConfig, where: str = "politics") -> PoliticsConf
         for i, b in enumerate(cfg.incumbent.coalition):
             if b not in blocs:
                 _fail(f"{w}.incumbent.coalition[{i}]", f"unknown bloc '{b}'")
+    _check_confessional(cfg, w, comms, blocs)
     if not cfg.violence.monthly:
         _fail(f"{w}.violence.monthly", "needs at least one month")
     # seats
@@ -548,3 +649,71 @@ def check_politics(cfg: PoliticsConfig, where: str = "politics") -> PoliticsConf
         if g not in d.portfolio_groups:
             _fail(f"{w}.documented.portfolios.{g}", f"unknown portfolio group '{g}'")
     return cfg
+
+
+def _check_confessional(cfg: PoliticsConfig, w: str, comms: list[str], blocs: list[str]) -> None:  # noqa: C901
+    """Confessions, reserved seats and offices, the cabinet rule and office elections speak of known things."""
+    for i, c in enumerate(cfg.candidates):
+        if c.community is not None and c.community not in comms:
+            _fail(f"{w}.candidates[{i}].community", f"unknown community '{c.community}'")
+    conf = [c.id for c in cfg.confessions or []]
+    _unique(f"{w}.confessions", conf)
+    for i, c in enumerate(cfg.confessions or []):
+        if c.community not in comms:
+            _fail(f"{w}.confessions[{i}].community", f"unknown community '{c.community}'")
+        if cfg.parity_groups is not None and c.group not in cfg.parity_groups:
+            _fail(f"{w}.confessions[{i}].group", f"'{c.group}' is not one of parity_groups")
+    sr = cfg.seat_reservations
+    if sr is not None:
+        if not conf:
+            _fail(f"{w}.seat_reservations", "needs confessions")
+        total = 0
+        by_group: dict[str, int] = {}
+        for d, seats in sr.districts.items():
+            for k, n in seats.items():
+                if k not in conf:
+                    _fail(f"{w}.seat_reservations.districts.{d}.{k}", f"unknown confession '{k}'")
+                if n < 0:
+                    _fail(f"{w}.seat_reservations.districts.{d}.{k}", "must be >= 0")
+                total += n
+                g = next(c.group for c in cfg.confessions or [] if c.id == k)
+                if g is not None:
+                    by_group[g] = by_group.get(g, 0) + n
+        if total != int(cfg.chamber_size.value):
+            _fail(f"{w}.seat_reservations", f"reserved seats sum to {total}, not the chamber size {int(cfg.chamber_size.value)}")
+        if cfg.parity_groups:
+            counts = {g: by_group.get(g, 0) for g in cfg.parity_groups}
+            if len(set(counts.values())) > 1:
+                _fail(f"{w}.parity_groups", "groups hold unequal seats: " + ", ".join(f"{g} {n}" for g, n in counts.items()))
+    offices = [o.id for o in cfg.reserved_offices or []]
+    _unique(f"{w}.reserved_offices", offices)
+    for i, o in enumerate(cfg.reserved_offices or []):
+        if o.community not in comms:
+            _fail(f"{w}.reserved_offices[{i}].community", f"unknown community '{o.community}'")
+    hog = cfg.reserved_office("head_of_government")
+    if hog is not None and not any(cfg.candidate_community(c) == hog.community for c in cfg.candidate_ids()):
+        _fail(f"{w}.candidates", f"no candidate of the community '{hog.community}' the office '{hog.id}' is reserved to")
+    if cfg.cabinet is not None:
+        _check_unit(f"{w}.cabinet.blocking_share", cfg.cabinet.blocking_share)
+    for i, e in enumerate(cfg.office_elections or []):
+        where = f"{w}.office_elections[{i}]"
+        if e.office not in offices:
+            _fail(f"{where}.office", f"unknown reserved office '{e.office}'")
+        office = next(o for o in cfg.reserved_offices or [] if o.id == e.office)
+        for name in ("quorum", "majority_first", "majority_later"):
+            _check_unit(f"{where}.{name}", getattr(e, name))
+        if e.term_years.value < 1:
+            _fail(f"{where}.term_years", "must be >= 1")
+        if not e.candidates:
+            _fail(f"{where}.candidates", "needs at least one candidate")
+        _unique(f"{where}.candidates", [c.id for c in e.candidates])
+        for j, c in enumerate(e.candidates):
+            if c.community != office.community:
+                _fail(f"{where}.candidates[{j}].community",
+                      f"'{c.community}' may not hold '{office.id}' (reserved to '{office.community}')")
+            if c.bloc is not None and c.bloc not in blocs:
+                _fail(f"{where}.candidates[{j}].bloc", f"unknown bloc '{c.bloc}'")
+            for b, u in c.support.items():
+                if b not in blocs:
+                    _fail(f"{where}.candidates[{j}].support.{b}", f"unknown bloc '{b}'")
+                _check_unit(f"{where}.candidates[{j}].support.{b}", u)

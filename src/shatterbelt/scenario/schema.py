@@ -357,6 +357,13 @@ class Election(EventBase):
     type: Literal["election"]
 
 
+class Resignation(EventBase):
+    """The government resigns on this date (an exogenous input); with a politics section a formation
+    starts in the sitting parliament, with the outgoing government as caretaker."""
+
+    type: Literal["resignation"]
+
+
 class PayChange(EventBase):
     type: Literal["pay_change"]
     actor: str
@@ -372,7 +379,7 @@ class Shock(EventBase):
 
 
 TimelineEvent = Annotated[
-    ForeignTroops | GovernmentFormed | RegionalWar | Election | PayChange | Shock,
+    ForeignTroops | GovernmentFormed | RegionalWar | Election | Resignation | PayChange | Shock,
     Field(discriminator="type"),
 ]
 
@@ -543,6 +550,9 @@ class Scenario(Strict):
                         raise ValueError(f"{where}.value: {reason}") from None
         if self.politics is not None:
             self._cross_politics(self.politics, comm, bs, ps)
+            sr = self.politics.seat_reservations
+            for d in sr.districts if sr is not None else {}:
+                _known(d, rs, "politics.seat_reservations.districts", "region")
         return self
 
     def _is_shock_target(self, target: str) -> bool:
