@@ -102,4 +102,6 @@ def build_summary(w: World, events: pa.Table, seed: int) -> dict[str, Any]:
         "marginalization_events": list(w.marginalization_events),
         "seats_by_election": dict(w.seats_by_election),
         "seats_2014": next((v for k, v in w.seats_by_election.items() if k.startswith("2014")), None),
+        # offices the chamber filled under confessional rules (only scenarios that have them)
+        **({"office_events": list(w.office_events)} if w.office_events else {}),
     }

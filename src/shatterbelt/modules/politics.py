@@ -20,10 +20,16 @@ Two implementations of the step, both owning the same state (:class:`PoliticsMod
   3. while no government is formed, the formation advances by the month's days in weekly
      rounds; its delay costs grow with the violence index (last month's civilian deaths
      per 100,000, from the engine) and patrons' leverage scales with what they spend now
-     (the US's with its troops);
+     (a patron with its own foreign force, as the US in Iraq, with its troops there);
   4. once a government governs, the PM's bloc may move against a rival (marginalization
-     hazard: patron backing, restraint while US troops remain, the rival's weakness);
-     the target loses command and portfolios and its community's legitimacy falls.
+     hazard: patron backing, restraint while a patron's own troops remain, the rival's
+     weakness); the target loses command and portfolios and its community's legitimacy falls;
+  5. under confessional rules (:mod:`shatterbelt.politics.confessional`): an election fills the
+     seats reserved by confession district by district; a ``resignation`` timeline event starts a
+     formation in the sitting parliament; an office the chamber elects (a head of state) is voted
+     in weekly sessions from its window before the term ends, under its quorum, and a new holder
+     may bring down the government (a formation follows).  Filled offices and their vacancies are
+     in ``office_events``.
 
   Portfolio shares become the engine's rents (corruption follows portfolios), command
   shares its army command (allegiances of new and re-drawn state-force members), and the
@@ -46,6 +52,7 @@ import numpy as np
 
 from ..politics.apportion import Government as Cabinet
 from ..politics.apportion import build_government
+from ..politics.confessional import OfficeElectionProcess, elect_reserved, next_term_end, speaker
 from ..politics.elections import default_attachment, default_turnout_rate, hold_election
 from ..politics.formation import FormationProcess, violence_at
 from ..politics.marginalization import draw_marginalization
@@ -116,7 +123,7 @@ class PoliticsModule(Module):
     name = "politics"
     STATE = (
         "gov", "vacuum_months", "vacuum_days_by_term", "pm_by_term", "excluded", "excl_penalty", "seats",
-        "seats_by_election", "representation", "marginalization_events",
+        "seats_by_election", "representation", "marginalization_events", "office_events",
     )
     USES = ("army",)
     RESULTS = (
@@ -147,6 +154,7 @@ class PoliticsModule(Module):
         self.define("seats_by_election", {})
         self.define("representation", 1.0, (w.C,))
         self.define("marginalization_events", [])
+        self.define("office_events", [])  # offices filled (and their vacancies), under confessional rules
 
     def reapportion_command(self) -> None:
         """A new command apportionment: the army re-draws the allegiance of serving members."""
@@ -197,7 +205,9 @@ class ScriptedPolitics(PoliticsModule):
 class EndogenousPolitics(PoliticsModule):
     name = "politics"
     title = "Politics: elections, formation, apportionment, marginalization"
-    READS = ("scripted_government", "election_due", "L", "patron_budget", "foreign_level", "civ_deaths_rc")
+    READS = (
+        "scripted_government", "election_due", "resignation_due", "L", "patron_budget", "foreign_level", "civ_deaths_rc",
+    )
 
     # ------------------------------------------------------------------ setup
     def init(self) -> None:
@@ -208,7 +218,18 @@ class EndogenousPolitics(PoliticsModule):
         self.pgov: Cabinet | None = None
         self.proc: FormationProcess | None = None
         self.election_date: dt.date | None = None
-        self.marg_ref_us = max(float(w.size0[w.is_foreign].sum()), 1.0)
+        # a patron with its own foreign force (the US in Iraq): its support follows its troops there
+        self.patron_forces: dict[str, np.ndarray] = {}
+        for a in np.flatnonzero(w.is_foreign):
+            for p in w.sc.actor(w.act.ids[a]).patrons:
+                if p in w.pat.pos:
+                    self.patron_forces[p] = np.append(self.patron_forces.get(p, np.zeros(0, np.int64)), a)
+        self.forces_ref = {p: max(float(w.size0[idx].sum()), 1.0) for p, idx in self.patron_forces.items()}
+        # offices the chamber elects: the sitting holder's term end, and the election in progress
+        self.offices = [
+            {"spec": e, "term_ends": e.term_ends, "proc": None, "new_government": None}
+            for e in self.cfg.office_elections or []
+        ]
         w.seats_by_election = {}
         w.excl_penalty = np.zeros(w.C)
         self.L0: np.ndarray | None = None  # legitimacy in the first month (turnout baseline), taken at step 0
@@ -269,6 +290,10 @@ class EndogenousPolitics(PoliticsModule):
             self._install(gov, t, date=ev.date)
         if w.election_due:
             self._election(t)
+        if w.resignation_due is not None:
+            self._resign(t, w.resignation_due)
+        if self.offices:
+            self._offices(t)
         if self.proc is not None and not self.proc.done:
             days = w.days_in_month(t)
             d0 = w.month_date(t)
@@ -300,8 +325,8 @@ class EndogenousPolitics(PoliticsModule):
         for i, p in enumerate(w.pat.ids):
             b0 = float(w.patron_budget0[i])
             out[p] = float(w.patron_budget[i]) / b0 if b0 > 0 else 0.0
-        if "us" in out:
-            out["us"] = float(w.foreign_level[w.is_foreign].sum()) / self.marg_ref_us
+        for p, idx in self.patron_forces.items():
+            out[p] = float(w.foreign_level[idx].sum()) / self.forces_ref[p]
         return out
 
     def _leverage(self) -> dict[str, dict[str, float]]:
@@ -320,32 +345,89 @@ class EndogenousPolitics(PoliticsModule):
         )
         date = sched.date if sched is not None else d0
         system = sched.system if sched is not None and sched.system is not None else None
-        rate = default_turnout_rate(self.cfg)
-        att = default_attachment(self.cfg)
+        reserved = self.cfg.seat_reservations is not None
+        # under reserved seats every resident citizen may vote (the community's attachment to the lists
+        # decides whether it does); otherwise the documented election's turnout rates
+        rate = {} if reserved else default_turnout_rate(self.cfg)
+        att = {} if reserved else default_attachment(self.cfg)
         alive = w.census().alive_rc().astype(np.float64) * w.w
         turnout: dict[str, dict[str, float]] = {}
         L0 = self.L0 if self.L0 is not None else w.L
         for r, g in enumerate(w.reg.ids):
-            if g not in att:
+            if reserved:
+                if g not in self.cfg.seat_reservations.districts:  # type: ignore[union-attr]
+                    continue
+                rate[g] = dict.fromkeys(w.comm.ids, 1.0)
+            elif g not in att:
                 continue
             turnout[g] = {}
             for ci, c in enumerate(w.comm.ids):
                 rr = rate.get(g, {}).get(c, 0.0)
                 factor = (0.5 + w.L[r, ci]) / (0.5 + L0[r, ci])
                 turnout[g][c] = float(alive[r, ci] * rr * factor)
-        seats = hold_election(self.cfg, att, turnout, w.gen("politics.election", t), system=system)
+        if self.cfg.seat_reservations is not None:
+            seats = elect_reserved(self.cfg, turnout, w.gen("politics.election", t), system=system).seats
+        else:
+            seats = hold_election(self.cfg, att, turnout, w.gen("politics.election", t), system=system)
         self.seats = {b: int(seats.get(b, 0)) for b in w.bloc.ids}
         w.seats = np.array([self.seats[b] for b in w.bloc.ids], np.float64)
         w.seats_by_election[date.isoformat()] = dict(self.seats)
+        spk = speaker(self.cfg, self.seats)
+        if spk is not None:
+            w.office_events.append({"office": self.cfg.reserved_office("speaker").id,  # type: ignore[union-attr]
+                                    "bloc": spk, "elected": date.isoformat(), "vacancy_days": 0})
+        self._start_formation(t, date, "politics.formation")
+
+    def _start_formation(self, t: int, date: dt.date, stream: str) -> None:
+        """A formation in the current parliament from ``date``, the outgoing government as caretaker."""
+        w = self.world
         self.election_date = date
         outgoing = self.pgov
         self.proc = FormationProcess(
             self.cfg, {b: s for b, s in self.seats.items() if b in self.cfg.bloc_ids()}, date,
-            w.gen("politics.formation", t), outgoing=outgoing,
+            w.gen(stream, t), outgoing=outgoing,
         )
         if outgoing is not None:
             self.pgov = outgoing.as_caretaker()
         w.gov.caretaker = True
+
+    def _resign(self, t: int, date: dt.date) -> None:
+        """The government resigns (a timeline event): a formation starts in the sitting parliament."""
+        self._start_formation(t, date, "politics.resignation")
+
+    def _offices(self, t: int) -> None:
+        """Offices the chamber elects: open the sessions in the window before the term ends, advance them by
+        the month's days, and on an election record it, set the next term's end and (if the rule says so)
+        bring the government down once the new term starts."""
+        w = self.world
+        d0 = w.month_date(t)
+        d1 = d0 + dt.timedelta(days=w.days_in_month(t))
+        for k, off in enumerate(self.offices):
+            spec = off["spec"]
+            pending = off["new_government"]
+            if pending is not None and pending < d1:
+                off["new_government"] = None
+                self._start_formation(t, max(pending, d0), "politics.office")
+            proc = off["proc"]
+            if proc is None:
+                opens = off["term_ends"] - dt.timedelta(days=int(round(spec.window_days.value)))
+                if opens >= d1:
+                    continue
+                proc = OfficeElectionProcess(self.cfg, spec, self.seats, off["term_ends"],
+                                             w.gen(f"politics.office{k}", t))
+                proc.day = max(0, (d0 - proc.opens).days)
+                off["proc"] = proc
+            out = proc.advance(max(0, (d1 - proc.opens).days - proc.day), self._violence_index())
+            if out is None:
+                continue
+            off["proc"] = None
+            off["term_ends"] = next_term_end(spec, out)
+            w.office_events.append(out.to_dict())
+            if spec.new_government:
+                if out.term_starts < d1:
+                    self._start_formation(t, out.term_starts, "politics.office")
+                else:
+                    off["new_government"] = out.term_starts
 
     def _install(self, gov: Cabinet, t: int, date: dt.date | None = None) -> None:
         """Make ``gov`` the engine's government (rents, command, representation) and record the term."""

@@ -1,4 +1,5 @@
-"""Step 1 - Timeline: exogenous events (foreign troop levels, revenue, a neighbouring war, elections, pay).
+"""Step 1 - Timeline: exogenous events (foreign troop levels, revenue, a neighbouring war, elections,
+resignations of the government, pay).
 
 Shocks (``shock`` events) set a module's parameter from a date on: the timeline is the
 only writer of parameters during a run.  Troop levels are averaged over the days of each month, so a withdrawal on the
@@ -13,7 +14,7 @@ import datetime as dt
 
 import numpy as np
 
-from ..scenario.schema import Election, ForeignTroops, GovernmentFormed, PayChange, RegionalWar, Shock
+from ..scenario.schema import Election, ForeignTroops, GovernmentFormed, PayChange, RegionalWar, Resignation, Shock
 from .base import Module
 from .record import MonthRecord
 
@@ -22,7 +23,8 @@ class Timeline(Module):
     name = "timeline"
     title = "Timeline: exogenous events"
     STATE = (
-        "foreign_level", "regional_war", "border", "pay_reliability", "election_due", "revenue", "scripted_government"
+        "foreign_level", "regional_war", "border", "pay_reliability", "election_due", "revenue", "scripted_government",
+        "resignation_due",
     )
     RESULTS = (("national", "revenue"),)
 
@@ -35,6 +37,7 @@ class Timeline(Module):
         self.define("election_due", False)
         self.define("revenue", 0.0)
         self.define("scripted_government", {})  # month -> the government the timeline imposes then
+        self.define("resignation_due", None)  # the date the government resigns this month, if it does
 
     def init(self) -> None:
         w = self.world
@@ -83,6 +86,7 @@ class Timeline(Module):
         w.foreign_level = np.where(w.is_foreign, self.troops[t], 0.0)
         w.revenue = self.revenue[t] * w.economy["revenue_scale"]
         w.election_due = False
+        w.resignation_due = None
         for e in self.events:
             m = self._month_of(e.date)
             if m > t or (m < t and not (t == 0 and m < 0)):
@@ -94,6 +98,8 @@ class Timeline(Module):
                     w.border[w.reg[r]] = True
             elif isinstance(e, Election) and m == t:
                 w.election_due = True
+            elif isinstance(e, Resignation) and m == t:
+                w.resignation_due = e.date
             elif isinstance(e, PayChange):
                 w.pay_reliability[w.act[e.actor]] = e.reliability
             elif isinstance(e, Shock):

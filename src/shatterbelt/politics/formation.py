@@ -44,6 +44,7 @@ import numpy as np
 from ..errors import UsageError
 from ..scenario.politics_schema import PoliticsConfig
 from .apportion import Government, build_government
+from .confessional import eligible_candidates
 from .ktab import condorcet_probabilities
 
 
@@ -120,10 +121,12 @@ class FormationProcess:
         self.s = np.array([self.seats_all[b] for b in self.active], dtype=float)
         self.total = int(self.s.sum())
         self.threshold = max(self.total // 2 + 1, int(math.ceil(fr.package_threshold.value * self.total - 1e-9)))
-        # candidates whose bloc sits in parliament (or independents)
-        self.cands = [c.id for c in config.candidates if c.bloc is None or c.bloc in self.idx]
+        # candidates whose bloc sits in parliament (or independents), of the community the head of
+        # government's office is reserved to (if one is)
+        eligible = set(eligible_candidates(config))
+        self.cands = [c.id for c in config.candidates if (c.bloc is None or c.bloc in self.idx) and c.id in eligible]
         if not self.cands:
-            raise UsageError("candidates: none whose bloc holds a seat")
+            raise UsageError("candidates: none whose bloc holds a seat (and who may hold the reserved office)")
         self.cand_bloc = np.array([self.idx[config.candidate(c).bloc] if config.candidate(c).bloc else -1
                                    for c in self.cands])
         C = len(self.cands)
@@ -252,7 +255,23 @@ class FormationProcess:
         fr = self.cfg.formation
         Upm = self.u[:, self.pk_cand].T  # packages x blocs
         office = float(fr.w_office.value) * self.S + float(fr.w_member.value)
+        if self.cfg.cabinet is not None:
+            office = office + self._blocking()
         return float(fr.w_pm.value) * Upm + np.where(self.M, office, 0.0)
+
+    def _blocking(self) -> np.ndarray:
+        """The cabinet's veto rule: each member whose unit holds at least ``blocking_share`` of the package's
+        portfolios, outside the PM's own unit, gains ``blocking_value`` (packages x blocs)."""
+        cab = self.cfg.cabinet
+        assert cab is not None
+        unit = self.unit
+        same = unit[:, None] == unit[None, :]  # blocs x blocs of one unit
+        unit_share = self.S @ same.T  # packages x blocs: the share of each bloc's unit
+        pmb = self.cand_bloc[self.pk_cand]
+        pm_unit = np.where(pmb >= 0, unit[np.maximum(pmb, 0)], -1)
+        outside = unit[None, :] != pm_unit[:, None]
+        holds = (unit_share >= float(cab.blocking_share.value) - 1e-9) & outside
+        return float(cab.blocking_value.value) * holds
 
     # ------------------------------------------------------------------ public API
     def caretaker(self) -> Government:
@@ -486,7 +505,7 @@ class FormationProcess:
         unit_seats = {int(k): float(self.s[self.unit == k].sum()) for k in np.unique(self.unit)}
         largest = max(unit_seats.values())
         best: list[int] | None = None
-        for sect in ("shia", "sunni", "kurd"):
+        for sect in self.cfg.communities():
             grp = [i for i, b in enumerate(self.active) if self.cfg.bloc(b).sect == sect]
             if not grp:
                 continue
