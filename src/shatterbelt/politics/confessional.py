@@ -64,7 +64,7 @@ def seat_attachment(cfg: PoliticsConfig) -> dict[str, dict[str, float]]:
 
 @dataclass(frozen=True)
 class ReservedResult:
-    """Seats by bloc, and by district x confession x bloc."""
+    """Seats by bloc, and by district x confession x list."""
 
     seats: dict[str, int]
     by_district: dict[str, dict[str, dict[str, int]]]
@@ -92,9 +92,9 @@ def elect_reserved(
     conf = {c.id: c.community for c in cfg.confessions or []}
     noise = float(es.vote_noise_sd.value)
     fd = float(es.first_divisor.value) if es.first_divisor is not None else 1.0
-    seats = {b: 0 for b in cfg.bloc_ids()}
     by_d: dict[str, dict[str, dict[str, int]]] = {}
     votes_out: dict[str, dict[str, float]] = {}
+    won: dict[tuple[str, str], int] = {}  # (list, confession) -> seats over all districts
     for d, groups in sr.districts.items():
         td = turnout.get(d, {})
         v = np.zeros(len(lists))
@@ -113,21 +113,21 @@ def elect_reserved(
             if n <= 0:
                 continue
             ls = allocate_district(v, int(n), es.rule, first_divisor=fd)
-            got: dict[str, int] = {}
-            for lid, m in zip(lists, ls, strict=True):
-                if m <= 0:
-                    continue
-                members = [b for b in cfg.blocs if cfg.bloc_list(b.id) == lid]
-                share = np.array([b.list_share.value if b.list_share is not None else 1.0 for b in members])
-                base = np.array([cfg.bloc_base(b.id)[conf[k]] for b in members])
-                w = share * base
-                if w.sum() <= 0:
-                    w = share
-                for b, x in zip(members, hare_niemeyer(w, int(m)), strict=True):
-                    if x:
-                        got[b.id] = got.get(b.id, 0) + int(x)
-                        seats[b.id] += int(x)
-            by_d[d][k] = got
+            by_d[d][k] = {lid: int(m) for lid, m in zip(lists, ls, strict=True) if m > 0}
+            for lid, m in by_d[d][k].items():
+                won[(lid, k)] = won.get((lid, k), 0) + m
+    # a list's seats of a confession go to its blocs nationally (a split district by district would hand
+    # every single seat to the first of equal partners)
+    seats = {b: 0 for b in cfg.bloc_ids()}
+    for (lid, k), m in won.items():
+        members = [b for b in cfg.blocs if cfg.bloc_list(b.id) == lid]
+        share = np.array([b.list_share.value if b.list_share is not None else 1.0 for b in members])
+        base = np.array([cfg.bloc_base(b.id)[conf[k]] for b in members])
+        w = share * base
+        if w.sum() <= 0:
+            w = share
+        for b, x in zip(members, hare_niemeyer(w, int(m)), strict=True):
+            seats[b.id] += int(x)
     return ReservedResult(seats, by_d, votes_out)
 
 
