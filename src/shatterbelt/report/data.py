@@ -324,20 +324,55 @@ def documented_monthly(metric: str) -> dict[str, float]:
     return {r["month"]: float(r["value"]) for r in _rows("outcomes_monthly.csv") if r["metric"] == metric}
 
 
-def governorate_features() -> list[dict[str, Any]]:
-    """The 18 governorate polygons (GeoJSON features) and the file's attribution line."""
-    g = json.loads(_data_file("iraq_governorates.geojson").read_text(encoding="utf-8"))
-    return g["features"]
+def map_folders() -> list[str]:
+    """Data folders of the package that hold a governorate map (``<folder>/<folder>_governorates.geojson``)."""
+    root = Path(str(resources.files("shatterbelt") / "data"))
+    return sorted(p.name for p in root.iterdir() if (p / f"{p.name}_governorates.geojson").is_file())
 
 
-def map_attribution() -> str:
-    g = json.loads(_data_file("iraq_governorates.geojson").read_text(encoding="utf-8"))
-    return str(g.get("attribution", ""))
+def _map_file(folder: str) -> Path:
+    return Path(str(resources.files("shatterbelt") / "data" / folder / f"{folder}_governorates.geojson"))
 
 
-def governorate_areas() -> dict[str, tuple[float, float]]:
-    """ISO code -> (official area km², area of the polygon in the map file km²)."""
-    out = {}
-    for r in _rows("governorates.csv"):
-        out[r["code"]] = (float(r["area_km2"]), float(r["area_km2_geoboundaries_geom"]))
+def _map(folder: str) -> dict[str, Any]:
+    return json.loads(_map_file(folder).read_text(encoding="utf-8"))
+
+
+def map_folder(regions: list[str]) -> str | None:
+    """The data folder whose map has exactly these regions (ISO codes), if any: the map of any scenario's country."""
+    want = set(regions)
+    for folder in map_folders():
+        if {f["properties"]["iso"] for f in _map(folder)["features"]} == want:
+            return folder
+    return None
+
+
+def governorate_features(folder: str = "iraq") -> list[dict[str, Any]]:
+    """The governorate polygons (GeoJSON features) of a data folder's map."""
+    return _map(folder)["features"]
+
+
+def map_attribution(folder: str = "iraq") -> str:
+    return str(_map(folder).get("attribution", ""))
+
+
+def map_note(folder: str = "iraq") -> str:
+    """The line printed under the map (its boundaries' credit)."""
+    g = _map(folder)
+    return str(g.get("map_note") or g.get("attribution", ""))
+
+
+def governorate_areas(folder: str = "iraq") -> dict[str, tuple[float, float]]:
+    """ISO code -> (official area km², area of the polygon in the map file km²), where the folder's
+    ``governorates.csv`` has them (``code``, ``area_km2``, ``area_km2_geoboundaries_geom``)."""
+    out: dict[str, tuple[float, float]] = {}
+    path = Path(str(resources.files("shatterbelt") / "data" / folder / "governorates.csv"))
+    if not path.is_file():
+        return out
+    with path.open(encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            try:
+                out[r["code"]] = (float(r["area_km2"]), float(r["area_km2_geoboundaries_geom"]))
+            except (KeyError, TypeError, ValueError):
+                return {}
     return out

@@ -1,8 +1,9 @@
 """The governorate choropleth: geometry projected once, one layer of classes per quantity.
 
-The polygons are geoBoundaries' (package data ``iraq_governorates.geojson``, CC0,
-credited on the map).  The file's Baghdad polygon covers about 913 km² of the
-governorate's 4,555 km²; the map outlines it, labels it with a leader line and says so.
+The polygons are geoBoundaries' (package data ``<country>/<country>_governorates.geojson``,
+CC0, credited on the map); the map drawn is the one whose regions are the scenario's.  A
+polygon that covers under half its governorate's official area (Iraq's Baghdad: about 913 km²
+of 4,555 km²) is outlined, labelled with a leader line and explained.
 Each layer holds, for every month and region, a colour class and a hover text;
 an ensemble is mapped through the median over its runs.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import ReportData, governorate_areas, governorate_features
+from .data import ReportData, governorate_areas, governorate_features, map_folder, map_note
 from .figures import Figure
 from .svg import esc, fmt, render_map
 
@@ -210,15 +211,17 @@ def _layers(data: ReportData, order: list[str]) -> list[dict[str, Any]]:
 
 
 def governorate_map(data: ReportData) -> Figure | None:
-    """The choropleth of the 18 governorates (None when the panel has no regional rows or is not Iraq's)."""
+    """The choropleth of the governorates (None when the panel has no regional rows or no package map has
+    exactly its regions)."""
     if not data.regions:
         return None
-    features = governorate_features()
-    isos = [f["properties"]["iso"] for f in features]
-    if set(isos) != set(data.regions):
+    folder = map_folder(list(data.regions))
+    if folder is None:
         return None
+    features = governorate_features(folder)
+    isos = [f["properties"]["iso"] for f in features]
     rings, _ = _project(features)
-    areas = governorate_areas()
+    areas = governorate_areas(folder)
     feats, labels = [], []
     for f, rr in zip(features, rings, strict=True):
         iso = f["properties"]["iso"]
@@ -247,7 +250,7 @@ def governorate_map(data: ReportData) -> Figure | None:
         official, drawn = areas[iso]
         notes.append(f"* {feats[bg[0]]['name']} (dashed): the map file's polygon covers about {drawn:,.0f} km² of the "
                      f"governorate's {official:,.0f} km²; its colour stands for the whole governorate.")
-    notes.append("Boundaries: geoBoundaries gbOpen IRQ ADM1 (CC0 1.0; Runfola et al. 2020, PLoS ONE 15(4): e0231866).")
+    notes.append(map_note(folder))
     n = data.groups[0].n
     sub = "hover a governorate for its figures; " + (f"median of {n} runs" if n > 1 else f"seed {data.groups[0].seeds[0]}")
     return Figure(kind="map", id="map", title="Governorates", subtitle=sub,
