@@ -14,7 +14,15 @@ import datetime as dt
 
 import numpy as np
 
-from ..scenario.schema import Election, ForeignTroops, GovernmentFormed, PayChange, RegionalWar, Resignation, Shock
+from ..scenario.schema import (
+    Election,
+    ForeignTroops,
+    GovernmentFormed,
+    PayChange,
+    RegionalWar,
+    Resignation,
+    Shock,
+)
 from .base import Module
 from .record import MonthRecord
 

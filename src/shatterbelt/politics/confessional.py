@@ -37,7 +37,6 @@ from ..errors import UsageError
 from ..scenario.politics_schema import ElectoralSystem, OfficeElection, PoliticsConfig
 from .elections import allocate_district, hare_niemeyer, voting_lists
 
-
 # --------------------------------------------------------------------------- reserved seats
 
 
