@@ -9,7 +9,10 @@ given the ``numpy.random.Generator`` passed in:
   :func:`default_attachment` / :func:`default_turnout` (the 2010 electorate), :func:`allocate_seats`;
 * :class:`FormationProcess` (``advance(days, violence_index)`` -> :class:`Government` or None);
 * :func:`apportion`, :func:`portfolio_counts`;
-* :func:`marginalization_hazard`, :func:`draw_marginalization`, :func:`apply_marginalization`.
+* :func:`marginalization_hazard`, :func:`draw_marginalization`, :func:`apply_marginalization`;
+* confessional rules (:mod:`.confessional`): :func:`elect_reserved` (seats reserved by confession
+  within districts), :class:`OfficeElectionProcess` / :func:`run_office_election` (an office the
+  chamber elects under a quorum).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..scenario.politics_schema import (
     check_politics,
 )
 from .apportion import Government, apportion, build_government, command_from, portfolio_counts
+from .confessional import OfficeElectionProcess, OfficeOutcome, elect_reserved, run_office_election
 from .elections import (
     SeatAllocation,
     allocate_seats,
@@ -52,6 +56,8 @@ __all__ = [
     "FormationProcess",
     "Government",
     "MarginalizationEvent",
+    "OfficeElectionProcess",
+    "OfficeOutcome",
     "PoliticsConfig",
     "SeatAllocation",
     "allocate_seats",
@@ -66,6 +72,7 @@ __all__ = [
     "default_turnout",
     "default_turnout_rate",
     "draw_marginalization",
+    "elect_reserved",
     "hold_election",
     "hold_election_lists",
     "list_seats_to_blocs",
@@ -76,5 +83,6 @@ __all__ = [
     "read_politics",
     "run_formation",
     "run_formations",
+    "run_office_election",
     "summarize",
 ]
