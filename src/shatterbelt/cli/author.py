@@ -276,10 +276,23 @@ def template(name: str, regions: int, communities: list[str]) -> str:
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a scenario file, from the pydantic models (field descriptions included)."""
+    """The JSON Schema of a scenario file, from the pydantic models (field descriptions included).
+
+    It describes the file as written: ``politics`` may also be the name of a built-in politics
+    configuration (``iraq-2010``) or a section that takes the rest from one (``defaults_from``),
+    both expanded when the file is loaded.
+    """
     schema = Scenario.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema.setdefault("title", "shatterbelt scenario")
+    schema["title"] = "shatterbelt scenario"
+    pol = schema.get("properties", {}).get("politics")
+    if isinstance(pol, dict) and "anyOf" in pol:
+        pol["anyOf"] = [
+            *pol["anyOf"],
+            {"type": "string", "description": "name of a built-in politics configuration (shatterbelt scenarios)"},
+            {"type": "object", "required": ["defaults_from"],
+             "description": "a politics section completed from a built-in one (defaults_from: {name, sections})"},
+        ]
     return schema
 
 
