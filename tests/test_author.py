@@ -36,6 +36,8 @@ def test_new_then_run_works_from_scratch(tmp_path: Path, capsys: pytest.CaptureF
     assert s["complete"] and s["scenario"] == "testland"
     assert s["pm_by_term"], "the politics layer formed a government"
     assert set(s["final_control"]) == {"Region 1", "Region 2", "Region 3"}
+    assert s["regions"] == {"R1": "Region 1", "R2": "Region 2", "R3": "Region 3"}
+    assert all(c["region"] == s["regions"][c["region_code"]] for c in s["army_collapses"] + s["control_changes"])
     run_dir = Path(json.loads(out)["outputs"]["summary.json"]).parent
     assert run_dir == Path("out/testland-seed0") and (tmp_path / run_dir / "metrics.csv").is_file()
 

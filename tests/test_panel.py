@@ -69,6 +69,9 @@ def test_written_panel_and_metrics_csv(tiny: Result, tmp_path: Path) -> None:
     # summary and events use the panel's region names
     summary = json.loads(Path(paths["summary.json"]).read_text())
     assert set(summary["final_control"]) <= set(df["region_name"])
+    assert summary["regions"] == {r.id: r.name for r in tiny.scenario.regions}
+    for item in summary["army_collapses"] + summary["control_changes"]:
+        assert summary["regions"][item["region_code"]] == item["region"]
     ev = pq.read_table(paths["events.parquet"]).to_pandas()
     assert set(ev["admin1"]) <= set(df["region_name"])
 

@@ -245,8 +245,11 @@ def to_xarray(df: pd.DataFrame, attrs: dict[str, Any] | None = None) -> xr.Datas
         rows = (df["measure"] == measure).to_numpy()
         has_subject = bool((df.loc[rows, "subject"] != "").any())
         entry = next((m for m in METRICS if m.name == measure and (m.subject_kind != "") == has_subject), None)
+        plain = _PLAIN.get(measure) if has_subject else None
         va = {"long_name": entry.description, "units": entry.unit, "stock_or_flow": entry.kind,
               "subject_kind": entry.subject_kind} if entry else {}
+        if entry and plain is not None:  # e.g. population: subject "" is everyone
+            va["long_name"] = f"{entry.description}; subject '': {plain.description}"
         if has_subject:
             arr = np.full((len(months), len(regions), len(subjects)), np.nan)
             arr[mi[rows], ri[rows], si[rows]] = df.loc[rows, "value"].to_numpy()
