@@ -66,8 +66,7 @@ DISORDER = {
     "Violence against civilians": "Political violence",
     "Strategic developments": "Strategic developments",
 }
-NOTE = ("Simulated event (shatterbelt). Date known to the month only: the day is drawn at random within "
-        "the month. Location: known to the first-level region only; its capital stands for it (where known).")
+NOTE = "Simulated event: day drawn at random within the month; place known to the first-level region only."
 
 
 def civilians_name(sc: Scenario) -> str:

@@ -136,7 +136,7 @@ def ged_table(acled: pa.Table, sc: Scenario) -> pa.Table:
             "source_date": d, "source_headline": "", "source_original": "simulation",
             "where_prec": WHERE_PREC_ADM1,
             "where_coordinates": (p.capital if p and p.capital else admin1[i]),
-            "where_description": f"{admin1[i]}: the governorate's capital stands for the governorate",
+            "where_description": f"{admin1[i]} (province only; its capital)",
             "adm_1": p.ged_adm_1 if p else admin1[i], "adm_2": "",
             "latitude": lat, "longitude": lon,
             "geom_wkt": f"POINT ({lon} {lat})" if lat is not None else "",
