@@ -133,3 +133,19 @@ def test_describe_keeps_row_order(tiny: Result) -> None:
     d = describe(tiny.panel, tiny.scenario)
     assert d.num_rows == tiny.panel.num_rows
     assert d.column("region_code").to_pylist() == tiny.panel.column("region").to_pylist()
+
+
+def test_export_reads_a_folder_in_the_compact_layout(tiny: Result, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A run folder written before the self-describing layout (compact panel and event log) exports alike."""
+    d = tmp_path / "old"
+    tiny.write(d)
+    pq.write_table(tiny.panel, d / "panel.parquet")
+    pq.write_table(tiny.events, d / "events.parquet")
+    assert main(["export", str(d), "--format", "acled", "--out", str(tmp_path / "a.csv")]) == 0
+    assert main(["export", str(d), "--format", "csv", "--out", str(tmp_path / "p.csv")]) == 0
+    capsys.readouterr()
+    acled = pd.read_csv(tmp_path / "a.csv", keep_default_na=False)
+    assert acled.equals(pd.read_csv(d / "events.csv", keep_default_na=False))
+    panel = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
+    assert tuple(panel.columns) == PANEL_COLUMNS and len(panel) == tiny.panel.num_rows
