@@ -90,7 +90,8 @@ def test_series_national_and_regional(tiny: Result) -> None:
     assert s.index.tolist() == tiny.scenario.months()
     assert s.sum() == sum(tiny.summary["civilian_deaths_by_year"].values())
     r1 = tiny.series("population", region="R1")
-    expected = panel[(panel.metric == "population") & (panel.region == "R1")]["value"].to_numpy()
+    rows = (panel.measure == "population") & (panel.subject == "") & (panel.region_code == "R1")
+    expected = panel[rows]["value"].to_numpy()
     assert (r1.to_numpy() == expected).all()
     by_name = tiny.series("population", region=tiny.scenario.regions[0].name)
     assert by_name.equals(tiny.series("population", region=tiny.scenario.regions[0].id))
@@ -107,7 +108,7 @@ def test_series_errors_name_the_field(tiny: Result) -> None:
 
 def test_to_pandas_tidy_and_wide(tiny: Result) -> None:
     tidy = tiny.to_pandas()
-    assert tidy.columns.tolist() == ["month", "region", "metric", "value"]
+    assert tidy.columns.tolist() == ["month", "region_code", "region_name", "measure", "subject", "value"]
     assert len(tidy) == tiny.panel.num_rows
     wide = tiny.to_pandas(wide=True)
     assert wide.index.tolist() == tiny.scenario.months()
@@ -118,7 +119,7 @@ def test_to_pandas_tidy_and_wide(tiny: Result) -> None:
 
 def test_write_gives_the_documented_files(tiny: Result, tmp_path: Path) -> None:
     paths = tiny.write(tmp_path / "out")
-    assert set(paths) == {"panel.parquet", "events.parquet", "events.csv", "summary.json",
+    assert set(paths) == {"panel.parquet", "metrics.csv", "events.parquet", "events.csv", "summary.json",
                           "scenario.resolved.yaml", "run_info.json"}
     assert all(Path(p).is_file() for p in paths.values())
 

@@ -32,21 +32,22 @@ def test_run_json_and_files(capsys, tmp_path):
     ):
         assert key in s, key
     assert s["seed"] == 3 and s["agents"] == 60_000
-    for name in ("panel.parquet", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml"):
+    for name in ("panel.parquet", "metrics.csv", "events.parquet", "events.csv", "summary.json",
+                 "scenario.resolved.yaml"):
         assert (tmp_path / name).exists(), name
     assert json.loads((tmp_path / "summary.json").read_text()) == s
     import pyarrow.parquet as pq
 
     ev = pq.read_table(tmp_path / "events.parquet")
-    assert ev.column_names == [
-        "event_id", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "admin1", "iso",
-        "fatalities", "civilian_targeting",
-    ]
+    assert ev.column_names[:8] == [
+        "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
+        "actor1",
+    ] and len(ev.column_names) == 31  # ACLED's columns (tests/test_exports.py checks them all)
     assert set(ev.column("event_type").to_pylist()) <= {
         "Battles", "Explosions/Remote violence", "Violence against civilians", "Strategic developments"
     }
     panel = pq.read_table(tmp_path / "panel.parquet")
-    assert panel.column_names == ["month", "region", "metric", "value"]
+    assert panel.column_names == ["month", "region_code", "region_name", "measure", "subject", "value"]
 
 
 def test_run_until_and_set(capsys, tmp_path):
@@ -68,8 +69,14 @@ def test_table_output(capsys, tmp_path):
 
 def test_scenarios_validate_params_model_json(capsys):
     rc, out, _ = run_cli(capsys, "scenarios", "--json")
-    names = [s["name"] for s in json.loads(out)["scenarios"]]
+    items = json.loads(out)["scenarios"]
+    names = [s["name"] for s in items]
     assert rc == 0 and "iraq-2010" in names and "iraq-2010+us-stays" in names
+    politics = {s["name"] for s in items if s["kind"] == "politics"}
+    assert politics == {"iraq-2005", "iraq-2010", "iraq-2014", "iraq-2018"}
+    assert all(s["description"] for s in items if s["kind"] == "politics")
+    rc, out, _ = run_cli(capsys, "scenarios")
+    assert rc == 0 and "iraq-2014" in out and "politics" in out
     rc, out, _ = run_cli(capsys, "validate", TINY, "--json")
     assert rc == 0 and json.loads(out)["valid"] is True
     rc, out, _ = run_cli(capsys, "params", "iraq-2010", "--json")
@@ -131,7 +138,8 @@ def test_commands_are_the_documented_ones(capsys):
     assert rc == 0
     listed = out[out.index("Commands:"):].split()
     for cmd in ("run", "scenarios", "validate", "params", "model", "election", "formation", "epstein",
-                "ensemble", "compare", "claims", "backtest", "calibrate", "sensitivity", "report"):
+                "ensemble", "compare", "claims", "backtest", "calibrate", "sensitivity", "report", "export", "new",
+                "schema"):
         assert cmd in listed, cmd
     assert "serve" not in listed
 
@@ -146,6 +154,19 @@ def test_shared_options_mean_the_same_everywhere(capsys):
         assert "--scale <float> share of the population simulated (1.0 = every person)" in text, cmd
         assert "--set <list[str]> override a parameter: path=value (repeatable)" in text, cmd
         assert "--json print one JSON document on stdout" in text, cmd
+
+
+def test_election_and_formation_default_to_iraq_2010_like_run(capsys):
+    rc, out, err = run_cli(capsys, "election", "--json")
+    assert rc == 0, err
+    assert out == run_cli(capsys, "election", "iraq-2010", "--json")[1]
+    assert json.loads(out)["total"] == 325
+    rc, out, err = run_cli(capsys, "formation", "--runs", "2", "--json")
+    assert rc == 0, err
+    assert out == run_cli(capsys, "formation", "iraq-2010", "--runs", "2", "--json")[1]
+    for cmd in ("run", "election", "formation", "params"):
+        help_text = " ".join(run_cli(capsys, cmd, "--help")[1].split())
+        assert "[default: iraq-2010]" in help_text, cmd
 
 
 def test_workers_are_checked_before_any_run(capsys, tmp_path):

@@ -41,7 +41,8 @@ T0 = time.perf_counter()
 
 BASE: dict[str, Any] = yaml.safe_load(Path(TINY).read_text())
 FAST = ["--scale", "0.5", "--until", "2010-08", "--quiet"]
-RUN_FILES = {"panel.parquet", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml", "run_info.json"}
+RUN_FILES = {"panel.parquet", "metrics.csv", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml",
+             "run_info.json"}
 
 
 class Hang(Exception):

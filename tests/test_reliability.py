@@ -22,7 +22,8 @@ from shatterbelt.outputs import RUN_FILES
 from tests.conftest import TINY
 
 FAST = ["--scale", "0.5", "--until", "2010-08", "--quiet"]
-FILES = {"panel.parquet", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml", "run_info.json"}
+FILES = {"panel.parquet", "metrics.csv", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml",
+             "run_info.json"}
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

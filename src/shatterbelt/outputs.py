@@ -1,4 +1,11 @@
-"""Turning a run into files: panel.parquet, events.parquet/.csv, summary.json, scenario.resolved.yaml.
+"""Turning a run into files: panel.parquet, metrics.csv, events.parquet/.csv, summary.json,
+scenario.resolved.yaml.
+
+``panel.parquet`` holds the self-describing panel (``month, region_code, region_name, measure,
+subject, value``) and ``metrics.csv`` its dictionary (:mod:`shatterbelt.exports.panel`);
+``events.parquet`` and ``events.csv`` hold the events with ACLED's full column set
+(:mod:`shatterbelt.exports.acled`).  The engine's compact tables (``Result.panel``,
+``Result.events``) are what ensembles store.
 
 Analysis and presentation stay out of the kernels: this module only reads the
 world's recorded arrays.  Files are written deterministically (no timestamps,
@@ -31,6 +38,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import ShatterbeltError
+from .exports.acled import acled_table
+from .exports.panel import describe, metrics_table
 from .modules.violence import EVENT_TYPES, SUB_TYPES
 from .scenario.loader import dump_scenario
 
@@ -81,7 +90,10 @@ def build_panel(w: World) -> pa.Table:
 
 
 def build_events(w: World, seed: int) -> pa.Table:
-    """Events in ACLED's column vocabulary, sorted by date (ties keep generation order)."""
+    """The engine's event log, sorted by date (ties keep generation order): a few of ACLED's columns
+    (``event_id, event_date, event_type, sub_event_type, actor1, actor2, admin1, iso, fatalities,
+    civilian_targeting``; civilians as ``Civilians (<country>): <community>``).  The written
+    ``events.csv`` has ACLED's full column set (:func:`shatterbelt.exports.acled.acled_table`)."""
     ev = w.events.columns()
     ctl = w.control_events.columns()  # changes of control (control step)
     if len(ctl["month"]):
@@ -132,10 +144,12 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=_json_default, allow_nan=False, ensure_ascii=False) + "\n"
 
 
-#: what a run folder may hold: the files :func:`write_result` writes and the report beside them
+#: what ``shatterbelt export`` writes into a run's folder (format -> file name)
+EXPORT_FILES = {"acled": "acled.csv", "ged": "ged.csv", "netcdf": "panel.nc", "csv": "panel.csv"}
+#: what a run folder may hold: the files :func:`write_result` writes, the report and the exports beside them
 RUN_FILES = frozenset({
-    "panel.parquet", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml", "run_info.json",
-    "report.html", "figures",
+    "panel.parquet", "metrics.csv", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml",
+    "run_info.json", "report.html", "figures", *EXPORT_FILES.values(),
 })
 
 
@@ -190,9 +204,12 @@ def check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
 
 def _write_files(res: Result, out: Path) -> None:
     """Every file of a run into the (new, empty) folder ``out``."""
-    for name, tbl in (("panel.parquet", res.panel), ("events.parquet", res.events)):
+    panel = describe(res.panel, res.scenario)
+    events = acled_table(res.events, res.scenario, res.seed, res.scale)
+    for name, tbl in (("panel.parquet", panel), ("events.parquet", events)):
         pq.write_table(tbl, out / name, compression="zstd", write_statistics=False, store_schema=False)
-    pacsv.write_csv(res.events, out / "events.csv")
+    pacsv.write_csv(metrics_table(res.panel.column("metric").unique().to_pylist()), out / "metrics.csv")
+    pacsv.write_csv(events, out / "events.csv")
     (out / "summary.json").write_bytes(dumps(res.summary).encode())
     (out / "scenario.resolved.yaml").write_bytes(dump_scenario(res.scenario).encode())
     info = {
@@ -204,8 +221,8 @@ def _write_files(res: Result, out: Path) -> None:
 
 
 #: the files of a run, in the order :func:`write_result` returns them
-OUTPUT_NAMES = ("panel.parquet", "events.parquet", "events.csv", "summary.json", "scenario.resolved.yaml",
-                "run_info.json")
+OUTPUT_NAMES = ("panel.parquet", "metrics.csv", "events.parquet", "events.csv", "summary.json",
+                "scenario.resolved.yaml", "run_info.json")
 
 
 def write_result(res: Result, out_dir: str | os.PathLike[str],

@@ -2,6 +2,10 @@
 
 civil_war_years uses UCDP's threshold: at least 1,000 battle-related deaths in a
 calendar year (here: fighters killed in events).
+
+Regions are named as in the panel's ``region_name`` (the scenario's names): ``final_control``
+is keyed by name, and ``army_collapses`` and ``control_changes`` give each region's ``region``
+(name) and ``region_code`` (the panel's ``region_code``); ``regions`` maps every code to its name.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def build_summary(w: World, events: pa.Table, seed: int) -> dict[str, Any]:
     n_agents = w.people.n
     pop_start = n_agents * w.w
     dead = cen.dead()
+    name_of = dict(zip(w.reg.ids, w.region_names, strict=True))
     return {
         "scenario": w.sc.name,
         "complete": T == w.T,
@@ -87,8 +92,10 @@ def build_summary(w: World, events: pa.Table, seed: int) -> dict[str, Any]:
         "final_control": final_control,
         "microstates_by_month": {m: int(v) for m, v in zip(w.months[:T], nat[:, ni["microstates"]], strict=True)},
         "microstates_final": int(nat[T - 1, ni["microstates"]]),
-        "army_collapses": [{"region": r, "month": m} for r, m in w.army_collapses],
-        "control_changes": [{"region": r, "month": m, "from": a, "to": b} for r, m, a, b in w.control_changes],
+        "regions": name_of,
+        "army_collapses": [{"region": name_of[r], "region_code": r, "month": m} for r, m in w.army_collapses],
+        "control_changes": [{"region": name_of[r], "region_code": r, "month": m, "from": a, "to": b}
+                            for r, m, a, b in w.control_changes],
         "army_cohesion_final": None if np.isnan(nat[T - 1, ni["army_cohesion"]]) else round(float(nat[T - 1, ni["army_cohesion"]]), 6),
         "legitimacy_final": legit,
         "patron_influence_final": {p: round(float(w.influence[i]), 6) for i, p in enumerate(w.pat.ids)},

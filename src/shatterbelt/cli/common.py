@@ -120,6 +120,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "experiments": ("scipy", "duckdb", "SALib"),
     "dask": ("distributed",),
     "mesa": ("mesa",),
+    "interop": ("xarray", "h5netcdf"),
 }
 
 

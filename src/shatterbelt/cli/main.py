@@ -22,7 +22,7 @@ import typer
 from .. import __version__
 from ..errors import ShatterbeltError
 from ..scenario.params import ParameterRangeWarning
-from . import end_startup, epstein, experiments, inference, politics, report  # noqa: F401  (inference registers into experiments.app)
+from . import author, end_startup, epstein, experiments, export, inference, politics, report  # noqa: F401  (inference registers into experiments.app)
 from . import run as run_commands
 from .common import extra_message, missing_extra
 
@@ -66,6 +66,8 @@ app.add_typer(politics.app)
 app.add_typer(_registered(epstein.register))
 app.add_typer(experiments.app)
 app.add_typer(report.app)
+app.add_typer(export.app)
+app.add_typer(author.app)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001

@@ -1,11 +1,12 @@
 """``shatterbelt election`` and ``shatterbelt formation``: the politics layer on its own.
 
-``election SCENARIO`` turns the scenario's documented votes into seats under its
+``election [SCENARIO]`` turns the scenario's documented votes into seats under its
 electoral rule (or ``--rule``) and compares them with the documented seats,
 nationally and governorate by governorate.  ``formation SCENARIO --runs N``
 runs N independent government formations and reports the distribution of the
 prime minister and of the vacuum length.  SCENARIO is a politics configuration
-name (``iraq-2010``, ``iraq-2005``, ``iraq-2014``, ``iraq-2018``) or a YAML path.
+name (``iraq-2010``, ``iraq-2005``, ``iraq-2014``, ``iraq-2018``), a scenario with
+variants, or a YAML path; like ``run``, both default to ``iraq-2010``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from ..politics.elections import compare_governorates, documented_votes, elect_f
 from ..politics.formation import run_formations, summarize
 from ..resolve import politics_for
 from ..scenario.politics_schema import RULES, ElectoralSystem, PoliticsConfig
-from .common import Json, SetOpt, check_seed, emit_json
+from .common import DEFAULT_SCENARIO, Json, SetOpt, check_seed, emit_json
 
 app = typer.Typer()
+PoliticsArg = Annotated[str, typer.Argument(
+    help="politics configuration (iraq-2005, iraq-2010, iraq-2014, iraq-2018), scenario or YAML file")]
 
 
 def _load(scenario: str, sets: list[str] | None) -> PoliticsConfig:
@@ -159,7 +162,7 @@ def _formation(scenario: str, runs: int, seed: int, json_out: bool, sets: list[s
 
 @app.command("election")
 def election(
-    scenario: Annotated[str, typer.Argument(help="politics configuration name (iraq-2010) or YAML path")],
+    scenario: PoliticsArg = DEFAULT_SCENARIO,
     json_: Json = False,
     rule: Annotated[str | None, typer.Option(help=f"electoral rule: {', '.join(RULES)}")] = None,
     first_divisor: Annotated[float | None, typer.Option(help="first divisor (sainte_lague)")] = None,
@@ -171,7 +174,7 @@ def election(
 
 @app.command("formation")
 def formation(
-    scenario: Annotated[str, typer.Argument(help="politics configuration name (iraq-2010) or YAML path")],
+    scenario: PoliticsArg = DEFAULT_SCENARIO,
     runs: Annotated[int, typer.Option(help="independent formation runs (>= 1)")] = 200,
     seed: Annotated[
         int, typer.Option(help="random seed (run i uses SeedSequence(seed, spawn_key=(i,)))", callback=check_seed)

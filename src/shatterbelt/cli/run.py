@@ -22,7 +22,13 @@ from ..modules import PROCESS
 from ..outputs import check_out_dir, safe_name, write_result
 from ..resolve import load_scenario
 from ..result import Result
-from ..scenario.loader import describe_builtins, scenario_hash
+from ..scenario.loader import (
+    builtin_politics,
+    builtin_politics_dir,
+    describe_builtins,
+    read_yaml,
+    scenario_hash,
+)
 from ..scenario.provenance import collect_params
 from ..scenario.schema import Scenario
 from ..sim import Simulation
@@ -210,7 +216,7 @@ def _run(stop: _Stop, scenario: str, scale: float, until: str | None, seed: int,
         emit_json({"summary": res.summary, "outputs": paths, "wall_seconds": round(wall, 3)})
     else:
         print_table(summary_rows(res.summary), title=f"shatterbelt run {sc.name}")
-        print(f"\nresults in {out_dir}/ (panel.parquet, events.parquet, events.csv, summary.json, "
+        print(f"\nresults in {out_dir}/ (panel.parquet, metrics.csv, events.parquet, events.csv, summary.json, "
               f"scenario.resolved.yaml) in {wall:.1f} s")
         if "report.html" in paths:
             print(f"report: {paths['report.html']}")
@@ -222,15 +228,29 @@ def _run(stop: _Stop, scenario: str, scale: float, until: str | None, seed: int,
         raise typer.Exit(stop.status)
 
 
+def runnable() -> list[dict[str, str]]:
+    """Everything a user can run or compose: built-in scenarios, variants (``base+variant``) and
+    politics configurations (for ``election`` and ``formation``, or a scenario's ``politics:``)."""
+    items = describe_builtins()
+    for name in builtin_politics():
+        raw = read_yaml(builtin_politics_dir() / f"{name}.yaml", name, "politics section")
+        sec = raw.get("politics", raw) if isinstance(raw.get("politics", raw), dict) else raw
+        items.append({"name": name, "kind": "politics", "description": str(sec.get("description", "")).strip()})
+    return items
+
+
 @app.command()
 def scenarios(json_: Json = False) -> None:
-    """List the built-in scenarios and variants (compose variants as base+variant)."""
-    items = describe_builtins()
+    """List what can be run or composed: built-in scenarios, variants (base+variant) and politics
+    configurations (election, formation)."""
+    items = runnable()
     if json_:
         emit_json({"scenarios": items})
         return
     for it in items:
         print(f"{it['name']:<28} {it['kind']:<9} {it['description']}")
+    print("\nrun a scenario: shatterbelt run NAME; compose variants: base+variant; politics configurations: "
+          "shatterbelt election NAME, shatterbelt formation NAME")
 
 
 @app.command()

@@ -33,6 +33,7 @@ import shatterbelt
 
 from .. import __version__
 from ..errors import ShatterbeltError
+from ..exports.panel import compact
 
 NATIONAL = "national"
 #: the last year the documented outcomes may be used for calibration (later years are out of sample)
@@ -128,7 +129,8 @@ class ReportData:
 
 # ---------------------------------------------------------------------- panels
 def _panel_array(tables: list[pa.Table]) -> tuple[list[str], list[str], list[str], np.ndarray]:
-    """Stack tidy panels (month, region, metric, value) into ``[run, month, place, metric]``."""
+    """Stack compact panels (month, region, metric, value) into ``[run, month, place, metric]``
+    (a run's written self-describing panel is read through :func:`~shatterbelt.exports.panel.compact`)."""
     months: set[str] = set()
     places: set[str] = set()
     metrics: set[str] = set()
@@ -189,7 +191,7 @@ def _sha256(path: Path) -> str:
 
 def load_run(path: Path) -> ReportData:
     summary = _read_json(path / "summary.json")
-    months, places, metrics, arr = _panel_array([pq.read_table(path / "panel.parquet")])
+    months, places, metrics, arr = _panel_array([compact(pq.read_table(path / "panel.parquet"))])
     seed = int(summary.get("seed", 0))
     label = str(summary.get("scenario", path.name))
     data = ReportData(
@@ -233,7 +235,7 @@ def load_ensemble(path: Path) -> ReportData:
         for r in rs:
             d = path / "runs" / r["run_id"]
             p = d / "panel.parquet"
-            tables.append(pq.read_table(p) if p.exists() else pa.table(
+            tables.append(compact(pq.read_table(p)) if p.exists() else pa.table(
                 {"month": pa.array([], pa.string()), "region": pa.array([], pa.string()),
                  "metric": pa.array([], pa.string()), "value": pa.array([], pa.float64())}))
             owners.append(label)
