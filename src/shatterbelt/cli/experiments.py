@@ -1,4 +1,4 @@
-"""``shatterbelt ensemble``, ``compare`` and ``backtest`` (``claims``, ``calibrate`` and ``sensitivity`` are in
+"""``shatterbelt ensemble``, ``compare``, ``backtest`` and ``discover`` (``claims``, ``calibrate`` and ``sensitivity`` are in
 :mod:`shatterbelt.cli.inference`).
 
 Every command runs (or resumes) an ensemble in ``--out`` and then analyses it;
@@ -254,50 +254,73 @@ def compare(
 @experiment()
 def backtest(
     opts: Shared,
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
     runs: Annotated[int, typer.Option(help="runs (seeds x Latin hypercube samples)")] = 40,
-    scenario: Annotated[str, typer.Option(help="scenario starting July 2010")] = DEFAULT_SCENARIO,
+    observed: Annotated[str | None, typer.Option(help="observed outcomes CSV: country, period, measure, value "
+                                                 "[, low, high, source] (docs/backtest.md); default: the "
+                                                 "scenario's own (evaluation.observed)")] = None,
+    views: Annotated[str | None, typer.Option(help="also write the ensemble in the ViEWS layout (month, country, "
+                                              "draw, one prediction column per measure) to this .parquet or .csv")] = None,
     sample: Annotated[str, typer.Option(help="'lhs' (parameter uncertainty in the forecast) or 'none'")] = "lhs",
     vary: Vary = None,
 ) -> None:
-    """Score the model from July 2010 against documented outcomes, beside no-change, persistence and trend."""
-    from ..experiments.backtest import BASELINES, WINDOWS, run_backtest
+    """Score the model's monthly and annual forecasts against observed outcomes, beside no-change, persistence
+    and trend, in-sample and out-of-sample (the scenario's evaluation windows)."""
+    from ..experiments.backtest import BASELINES, run_backtest
 
+    if observed is not None and not observed.strip():
+        raise UsageError("--observed: an empty path is not a file")
+    if views is not None and not views.endswith((".parquet", ".csv")):
+        raise UsageError(f"--views: '{views}' must end in .parquet or .csv")
     out_dir = opts.out_dir("backtest", scenario)
-    bt = run_backtest(runs, out_dir, scenario=scenario, sample=sample, vary=list(vary or []), panel="none",
-                      **opts.common(), **opts.run_kw())
+    bt = run_backtest(runs, out_dir, scenario=scenario, observed=observed, views=views, sample=sample,
+                      vary=list(vary or []), **opts.common(), **opts.run_kw())
     if opts.json:
         emit_json(bt.to_json())
         return
-    for w in WINDOWS:
-        rows = []
-        for r in bt.rows:
-            if r["window"] != w:
+    for w in bt.windows:
+        for gran, what in (("month", "monthly"), ("year", "annual"), ("event", "events")):
+            rows = []
+            for r in bt.rows:
+                if r["window"] != w or (r["granularity"] != gran and not (gran == "year" and r["kind"] == "binary"
+                                                                           and r["granularity"] == "year")):
+                    continue
+                if r["kind"] == "deaths":
+                    rows.append([r["label"], _f(r["observed"]),
+                                 f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
+                                 "50%" if r["cover50.model"] else ("90%" if r["cover90.model"] else "no"),
+                                 _f(r["crps.model"]), *[_f(r.get(f"crps.{b}")) for b in BASELINES]])
+                elif r["kind"] == "binary":
+                    rows.append([r["label"], "yes" if r["observed"] else "no", f"p = {_f(r['p.model'], 2)}", "",
+                                 f"B {_f(r['brier.model'])}",
+                                 *[(f"B {_f(r.get(f'brier.{b}'))}" if math.isfinite(r.get(f"brier.{b}", math.nan))
+                                    else "n/a") for b in BASELINES]])
+                else:
+                    rows.append([r["label"], _f(r["observed"]),
+                                 f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
+                                 "90%" if r["cover90.model"] else "no", f"{_f(r['crps_days.model'])} d", "n/a", "n/a",
+                                 "n/a"])
+            if not rows:
                 continue
-            if r["kind"] == "deaths":
-                rows.append([r["label"], _f(r["observed"]),
-                             f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
-                             "50%" if r["cover50.model"] else ("90%" if r["cover90.model"] else "no"),
-                             _f(r["crps.model"]), *[_f(r.get(f"crps.{b}")) for b in BASELINES]])
-            elif r["kind"] == "binary":
-                rows.append([r["label"], "yes" if r["observed"] else "no", f"p = {_f(r['p.model'], 2)}", "",
-                             f"B {_f(r['brier.model'])}",
-                             *[(f"B {_f(r.get(f'brier.{b}'))}" if math.isfinite(r.get(f"brier.{b}", math.nan))
-                                else "n/a") for b in BASELINES]])
-            else:
-                rows.append([r["label"], _f(r["observed"]),
-                             f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
-                             "90%" if r["cover90.model"] else "no", f"{_f(r['crps_days.model'])} d", "n/a", "n/a", "n/a"])
-        s = bt.summary[w]
-        rows.append(["mean CRPS (log deaths)", "", "", f"cov50 {s['cover50.model']}, cov90 {s['cover90.model']}",
-                     _f(s["crps.model"]), *[_f(s[f"crps.{b}"]) for b in BASELINES]])
-        rows.append(["mean Brier", "", "", "", _f(s["brier.model"]), *[_f(s[f"brier.{b}"]) for b in BASELINES]])
-        _table(f"back-test, {w}", ["target", "observed", "model median [90%]", "in interval", "model",
-                                   *BASELINES], rows)
+            s = bt.summary[w].get(gran)
+            if s and s.get("targets"):
+                rows.append(["mean CRPS (log 1+x)", "", "", f"cov50 {s['cover50.model']}, cov90 {s['cover90.model']}",
+                             _f(s["crps.model"]), *[_f(s[f"crps.{b}"]) for b in BASELINES]])
+                rows.append(["mean interval score 90%", "", "", "", _f(s["is90.model"]),
+                             *[_f(s[f"is90.{b}"]) for b in BASELINES]])
+            _table(f"back-test, {w}, {what}", ["target", "observed", "model median [90%]", "in interval", "model",
+                                               *BASELINES], rows)
     for line in bt.lines:
         print(line)
+    if bt.left_out:
+        print(f"{bt.left_out} observations outside the runs or the windows were not scored (history for baselines)")
     e = bt.exponent
     if e.get("runs_fitted"):
-        print(f"event-size exponent (discrete MLE, x_min by KS): median {e['alpha_median']:.2f} over "
-              f"{e['runs_fitted']} runs (90% of runs in [{e['alpha_lo90']:.2f}, {e['alpha_hi90']:.2f}]); "
-              f"documented for Iraq: about {e['documented_alpha']} (Bohorquez et al. 2009)")
-    print(f"politics: {bt.politics}; saved {Path(out_dir) / 'backtest.csv'} and backtest.json")
+        lr = e.get("vs_lognormal") or {}
+        print(f"pipeline check, event sizes (drawn with exponent {e['documented_alpha']}): fitted power-law exponent "
+              f"median {e['alpha_median']:.2f} over {e['runs_fitted']} runs (90% of runs in "
+              f"[{e['alpha_lo90']:.2f}, {e['alpha_hi90']:.2f}])"
+              + (f"; power law vs lognormal: {lr['verdict']}" if lr.get("verdict") else ""))
+    if bt.views:
+        print(f"ViEWS layout: {bt.views}")
+    print(f"observed: {bt.observed}; politics: {bt.politics}; saved {Path(bt.out) / 'backtest.csv'} and backtest.json")
