@@ -317,7 +317,8 @@ def backtest(
     e = bt.exponent
     if e.get("runs_fitted"):
         lr = e.get("vs_lognormal") or {}
-        print(f"pipeline check, event sizes (drawn with exponent {e['documented_alpha']}): fitted power-law exponent "
+        print("pipeline check, event sizes (the engine draws them from a power law, exponent 2.5 by default): "
+              f"fitted exponent "
               f"median {e['alpha_median']:.2f} over {e['runs_fitted']} runs (90% of runs in "
               f"[{e['alpha_lo90']:.2f}, {e['alpha_hi90']:.2f}])"
               + (f"; power law vs lognormal: {lr['verdict']}" if lr.get("verdict") else ""))
