@@ -325,3 +325,46 @@ def backtest(
     if bt.views:
         print(f"ViEWS layout: {bt.views}")
     print(f"observed: {bt.observed}; politics: {bt.politics}; saved {Path(bt.out) / 'backtest.csv'} and backtest.json")
+
+
+@app.command("discover")
+def discover_cmd(
+    ensemble_dir: Annotated[str, typer.Argument(metavar="ENSEMBLE_DIR", help="an ensemble's folder (--out of "
+                                                "ensemble, with --sample lhs or --grid)")],
+    outcome: Annotated[str | None, typer.Option(help="boolean expression over each run's metrics, e.g. "
+                                                "'civilian_deaths_2014 >= 2 * civilian_deaths_2012', 'civil_war.any', "
+                                                "'army.collapses > 0' (default: that escalation over the last two "
+                                                "years the runs cover)")] = None,
+    scenario: Annotated[str | None, typer.Option(help="which of the ensemble's scenarios (default: its first)")] = None,
+    inputs: Annotated[list[str] | None, typer.Option(help="only sampled parameters matching this glob (repeatable)")] = None,
+    peel_alpha: Annotated[float, typer.Option(help="share of the box's runs peeled off per step")] = 0.05,
+    mass_min: Annotated[float, typer.Option(help="stop peeling when the box holds less than this share of runs")] = 0.05,
+    threshold: Annotated[float, typer.Option(help="density the reported box must reach (else: the densest box)")] = 0.8,
+    json_: Json = False,
+) -> None:
+    """Scenario discovery (PRIM): the parameter box where the outcome happens, with its peeling trajectory."""
+    require("discover", "experiments")
+    from ..experiments.discover import discover
+    from ..experiments.stats import finite_or_none
+
+    if not ensemble_dir.strip():
+        raise UsageError("ENSEMBLE_DIR: an empty path is not a folder")
+    d = discover(ensemble_dir, outcome, scenario, list(inputs or []), peel_alpha, mass_min, threshold)
+    if json_:
+        emit_json(finite_or_none(d.to_json()))
+        return
+    r = d.result
+    print(f"outcome: {d.outcome}  ({r.n_outcome} of {r.n} runs of {d.scenario}"
+          + (f"; {d.dropped} runs without a value left out" if d.dropped else "") + f"; {len(d.parameters)} parameters)")
+    step = max(1, len(r.trajectory) // 12)
+    shown = sorted(set(list(range(0, len(r.trajectory), step)) + [r.chosen, len(r.trajectory) - 1]))
+    _table("peeling trajectory", ["step", "coverage", "density", "mass", "runs", "parameters restricted"],
+           [[("* " if t["step"] == r.chosen else "") + str(t["step"]), _f(t["coverage"]), _f(t["density"]),
+             _f(t["mass"]), str(t["runs"]), str(len(t["restricted"]))] for t in (r.trajectory[i] for i in shown)])
+    print(f"box {r.chosen}: {r.reason}")
+    if r.limits:
+        _table(f"box {r.chosen} limits (coverage {_f(r.trajectory[r.chosen]['coverage'])}, density "
+               f"{_f(r.trajectory[r.chosen]['density'])})", ["parameter", "low", "high", "range in the runs",
+                                                             "qp-value"],
+               [[lim["parameter"], _f(lim["low"], 4), _f(lim["high"], 4),
+                 f"[{_f(lim['data_low'], 4)}, {_f(lim['data_high'], 4)}]", _f(lim["qp_value"], 3)] for lim in r.limits])
