@@ -79,7 +79,7 @@ def test_parameters_table_has_a_column_per_sampled_parameter(small: Path) -> Non
 @pytest.mark.parametrize(("expr", "needle"), [
     ("army.colapses > 0", "unknown metric 'army.colapses'; did you mean army_collapses.count"),
     ("__import__('os')", "cannot read"),
-    ("open(deaths.total)", "unknown metric 'open'"),
+    ("open(deaths.total)", "unknown function 'open'"),
     ("deaths.total >", "ends too early"),
     ("deaths.total ; 1", "cannot read ';"),
     ("(deaths.total > 1", "expected ')'"),

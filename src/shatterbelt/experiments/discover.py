@@ -176,6 +176,9 @@ class _Parser:
                 if len(args) != _FUNCS[val]:
                     raise UsageError(f"--outcome: {val}() takes {_FUNCS[val]} argument(s), got {len(args)}")
                 return Node("func", [val, *args])
+            nxt = self.peek()
+            if nxt == ("op", "("):
+                raise UsageError(f"--outcome: unknown function '{val}' (known: {', '.join(_FUNCS)})")
             return Node("name", [val])
         if kind == "op" and val == "(":
             n = self.or_()
