@@ -37,7 +37,6 @@ from .common import (
     Quiet,
     Rebuild,
     ResultsDir,
-    Runs,
     Scale,
     ScenarioArg,
     Scheduler,
@@ -166,21 +165,35 @@ ScenarioOpt = Annotated[str, typer.Option(help="built-in name, base+variant, or 
 def ensemble(
     opts: Shared,
     scenario: ScenarioArg = DEFAULT_SCENARIO,
-    runs: Runs = 20,
+    runs: Annotated[int | None, typer.Option(help="number of runs (default 20; with --grid: points x --seeds); "
+                                             "more runs than a folder holds grow its ensemble")] = None,
     sample: Sample = "none",
     samples: Samples = None,
     vary: Vary = None,
+    grid: Annotated[list[str] | None, typer.Option(help="path=v1,v2,...: a full factorial over these values "
+                                                   "(repeatable; instead of --sample)")] = None,
+    seeds: Annotated[int, typer.Option(help="with --grid: seeds per grid point")] = 1,
     panel: Annotated[str, typer.Option(help="panel rows to store: full, national or none")] = "full",
     write_report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html (fan charts "
                                                "and the map of the ensemble)")] = True,
 ) -> None:
     """Run a scenario many times (seeds x parameter samples) into a DuckDB database; resumable."""
+    from ..experiments.design import grid_size
     from ..experiments.ensemble import Ensemble, check_failures
 
+    if grid:
+        if seeds < 1:
+            raise UsageError(f"--seeds: must be >= 1, got {seeds}")
+        n_runs = runs if runs is not None else grid_size(list(grid)) * seeds
+    else:
+        if seeds != 1:
+            raise UsageError("--seeds: only with --grid (otherwise --runs sets the seeds)")
+        n_runs = 20 if runs is None else runs
     out_dir = opts.out_dir("ensemble", scenario)
-    ens = Ensemble([scenario], runs=runs, out=out_dir, sample=sample, samples=samples, vary=list(vary or []),
-                   panel=panel, **opts.common())
+    ens = Ensemble([scenario], runs=n_runs, out=out_dir, sample=sample, samples=samples, vary=list(vary or []),
+                   panel=panel, grid=list(grid or []), seeds=seeds, **opts.common())
     res = ens.run(**opts.run_kw())
+    grown = res.store.grown
     try:
         check_failures(res)
         wide = res.metrics(ens.scenarios[0])
@@ -200,6 +213,8 @@ def ensemble(
         "executor": res.executor, "wall_seconds": round(res.wall_s, 3),
         "runs_per_minute": None if rate is None else round(rate, 2),
         "database": str(Path(out_dir) / "results.duckdb"), "manifest": str(Path(out_dir) / "manifest.json"),
+        "design": ens.design.method if ens.design else "none",
+        "grown_from": grown[0] if grown else None,
         "parameters_sampled": len(ens.design.paths) if ens.design else 0,
         "samples_pulled_to_valid": len(ens.design.meta.get("repaired", [])) if ens.design else 0,
         "metrics": stats,
@@ -217,6 +232,8 @@ def ensemble(
         return
     _table(f"shatterbelt ensemble {ens.scenarios[0]}: {res.done} runs", ["metric", "mean", "5%", "median", "95%"],
            [[s["metric"], _f(s["mean"]), _f(s["p05"]), _f(s["median"]), _f(s["p95"])] for s in stats])
+    if grown:
+        print(f"grown from {grown[0]} to {grown[1]} runs (same design; the stored runs were kept)")
     print(f"{res.computed} runs computed now ({res.executor}) in {res.wall_s:.1f} s"
           + (f", {rate:.1f} runs/min" if rate else "") + f"; {res.done} stored in {info['database']}")
     if "report" in info:

@@ -183,6 +183,29 @@ def manifest_fingerprint(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()
 
 
+#: design fields that may change when an ensemble grows (its runs and samples are checked one by one)
+_GROWING_DESIGN = {"samples", "run_sample", "run_seed", "repaired", "grown_from", "seeds_per_point"}
+
+
+def grows(there: dict[str, Any], here: dict[str, Any]) -> bool:
+    """True when ``here`` is ``there`` with more runs: every other field equal, the stored runs the
+    first runs of the new list (same ids, seeds and samples) and the samples they use unchanged."""
+    skip = _FREE_KEYS | {"design", "runs"}
+    if any(there.get(k) != here.get(k) for k in set(there) | set(here) if k not in skip):
+        return False
+    a, b = there.get("design"), here.get("design")
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return False
+    if any(a.get(k) != b.get(k) for k in set(a) | set(b) if k not in _GROWING_DESIGN):
+        return False
+    old, new = there.get("runs"), here.get("runs")
+    if not (isinstance(old, list) and isinstance(new, list)) or len(new) <= len(old) or new[: len(old)] != old:
+        return False
+    sa, sb = a.get("samples") or [], b.get("samples") or []
+    used = {int(r["sample"]) for r in old if isinstance(r, dict) and int(r.get("sample", -1)) >= 0}
+    return all(j < len(sa) and j < len(sb) and sa[j] == sb[j] for j in used)
+
+
 def _short(value: Any) -> str | None:
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 48 else None
@@ -237,6 +260,8 @@ class ResultStore:
         self.manifest: dict[str, Any] = {}
         #: what recovery repaired on opening, one line each (also printed as warnings)
         self.repairs: list[str] = []
+        #: (runs before, runs now) when opening grew the ensemble (same design, more runs or seeds)
+        self.grown: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ opening
     def open(
@@ -313,8 +338,11 @@ class ResultStore:
             if existing is not None and (
                 not isinstance(existing, dict) or manifest_fingerprint(existing) != manifest_fingerprint(manifest)
             ):
-                diff = manifest_difference(existing, manifest) if isinstance(existing, dict) else "not a manifest"
-                raise StoreError(f"--out: {self.dir} holds a different ensemble ({diff}); {_REFUSE}")
+                if isinstance(existing, dict) and grows(existing, manifest):
+                    self.grown = (len(existing["runs"]), len(manifest["runs"]))
+                else:
+                    diff = manifest_difference(existing, manifest) if isinstance(existing, dict) else "not a manifest"
+                    raise StoreError(f"--out: {self.dir} holds a different ensemble ({diff}); {_REFUSE}")
             self.manifest = manifest
         expected = self._expected(plan)
         folders = {d.name: d for d in self._run_dirs()}
@@ -330,7 +358,7 @@ class ResultStore:
                 for rid, ident in sorted(rows.items()):
                     self._check_identity(rid, ident, expected)
             self._check_folders(pending, expected)
-            if manifest is not None and existing is None:
+            if manifest is not None and (existing is None or self.grown):
                 try:
                     _atomic_write_text(mpath, _dumps(manifest))
                 except OSError as exc:
