@@ -547,7 +547,7 @@ def baselines_for(obs: list[Observation], origin: str) -> tuple[dict[tuple[str, 
         if len(d) >= 2:
             sigma1, how = float(np.std(d, ddof=1)), "own history"
         elif len(pooled.get(g, [])) >= 2:
-            sigma1, how = float(np.std(pooled[g], ddof=1)), f"pooled {g}ly history"
+            sigma1, how = float(np.std(pooled[g], ddof=1)), f"pooled {'monthly' if g == 'month' else 'annual'} history"
         else:
             sigma1, how = FALLBACK_SIGMA, "assumption (no history to estimate it)"
         sigma1 = max(sigma1, 1e-3)
