@@ -95,3 +95,18 @@ def test_a_reader_works_while_a_writer_holds_the_store(tmp_path: Path) -> None:
             assert snap.query("SELECT * FROM parameters").equals(writer.query("SELECT * FROM parameters"))
     finally:
         writer.close()
+
+
+def test_policies_x_scenarios_pairs_every_grid_point(tmp_path: Path, capsys) -> None:
+    other = tmp_path / "tiny-b.yaml"
+    other.write_text(Path(TINY_YAML).read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "px"
+    assert main(["ensemble", TINY_YAML, "--also", str(other), GRID[0], GRID[1], *FAST, "--out", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["scenarios"] == [TINY_YAML, str(other)] and set(doc["metrics_by_scenario"]) == set(doc["scenarios"])
+    with Snapshot(out) as snap:
+        df = snap.query('SELECT scenario, "parameters.legitimacy.base" AS a, seed FROM parameters ORDER BY scenario, a')
+    assert len(df) == 4
+    # the same points and seeds in both scenarios (paired runs)
+    a, b = (df[df["scenario"] == s][["a", "seed"]].reset_index(drop=True) for s in doc["scenarios"])
+    assert a.equals(b) and sorted(a["a"]) == [0.4, 0.6]

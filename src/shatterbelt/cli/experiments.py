@@ -173,6 +173,9 @@ def ensemble(
     grid: Annotated[list[str] | None, typer.Option(help="path=v1,v2,...: a full factorial over these values "
                                                    "(repeatable; instead of --sample)")] = None,
     seeds: Annotated[int, typer.Option(help="with --grid: seeds per grid point")] = 1,
+    also: Annotated[list[str] | None, typer.Option(help="also run this scenario (e.g. a policy variant) with the "
+                                                   "same design: paired runs; with --grid, policies x scenarios "
+                                                   "(repeatable)")] = None,
     panel: Annotated[str, typer.Option(help="panel rows to store: full, national or none")] = "full",
     write_report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html (fan charts "
                                                "and the map of the ensemble)")] = True,
@@ -190,24 +193,27 @@ def ensemble(
             raise UsageError("--seeds: only with --grid (otherwise --runs sets the seeds)")
         n_runs = 20 if runs is None else runs
     out_dir = opts.out_dir("ensemble", scenario)
-    ens = Ensemble([scenario], runs=n_runs, out=out_dir, sample=sample, samples=samples, vary=list(vary or []),
-                   panel=panel, grid=list(grid or []), seeds=seeds, **opts.common())
+    ens = Ensemble([scenario, *(also or [])], runs=n_runs, out=out_dir, sample=sample, samples=samples,
+                   vary=list(vary or []), panel=panel, grid=list(grid or []), seeds=seeds, **opts.common())
     res = ens.run(**opts.run_kw())
     grown = res.store.grown
     try:
         check_failures(res)
-        wide = res.metrics(ens.scenarios[0])
+        wides = {label: res.metrics(label) for label in ens.scenarios}
     finally:
         res.close()
     rate = res.computed / res.wall_s * 60 if res.computed and res.wall_s > 0 else None
-    stats = []
-    for m in ENSEMBLE_HEADLINE:
-        if m in wide:
-            x = wide[m].to_numpy(float)
-            x = x[~(x != x)]
-            if x.size:
-                stats.append({"metric": m, "mean": float(x.mean()), "p05": float(np.quantile(x, 0.05)),
-                              "median": float(np.median(x)), "p95": float(np.quantile(x, 0.95))})
+    by_scenario: dict[str, list[dict[str, Any]]] = {}
+    for label, wide in wides.items():
+        stats = by_scenario.setdefault(label, [])
+        for m in ENSEMBLE_HEADLINE:
+            if m in wide:
+                x = wide[m].to_numpy(float)
+                x = x[~(x != x)]
+                if x.size:
+                    stats.append({"metric": m, "mean": float(x.mean()), "p05": float(np.quantile(x, 0.05)),
+                                  "median": float(np.median(x)), "p95": float(np.quantile(x, 0.95))})
+    stats = by_scenario[ens.scenarios[0]]
     info = {
         "scenario": ens.scenarios[0], "runs": len(res.specs), "stored": res.done, "computed_now": res.computed,
         "executor": res.executor, "wall_seconds": round(res.wall_s, 3),
@@ -218,6 +224,7 @@ def ensemble(
         "parameters_sampled": len(ens.design.paths) if ens.design else 0,
         "samples_pulled_to_valid": len(ens.design.meta.get("repaired", [])) if ens.design else 0,
         "metrics": stats,
+        **({"scenarios": list(ens.scenarios), "metrics_by_scenario": by_scenario} if also else {}),
     }
     note = None
     if write_report:
@@ -230,8 +237,9 @@ def ensemble(
     if opts.json:
         emit_json(info)
         return
-    _table(f"shatterbelt ensemble {ens.scenarios[0]}: {res.done} runs", ["metric", "mean", "5%", "median", "95%"],
-           [[s["metric"], _f(s["mean"]), _f(s["p05"]), _f(s["median"]), _f(s["p95"])] for s in stats])
+    for label, st in by_scenario.items():
+        _table(f"shatterbelt ensemble {label}: {len(wides[label])} runs", ["metric", "mean", "5%", "median", "95%"],
+               [[s["metric"], _f(s["mean"]), _f(s["p05"]), _f(s["median"]), _f(s["p95"])] for s in st])
     if grown:
         print(f"grown from {grown[0]} to {grown[1]} runs (same design; the stored runs were kept)")
     print(f"{res.computed} runs computed now ({res.executor}) in {res.wall_s:.1f} s"
