@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from shatterbelt.cli.main import main
-from shatterbelt.errors import UsageError
+from shatterbelt.errors import ShatterbeltError, UsageError
 from shatterbelt.experiments.backtest import Windows, baselines_for, parse_observed, read_observed
 from shatterbelt.experiments.scoring import crps_ensemble, crps_normal, interval_score
+from shatterbelt.resolve import load_scenario
 
 TINY_YAML = str(Path(__file__).parent / "data" / "tiny.yaml")
 FAST = ["--scale", "0.1", "--workers", "1", "--quiet"]
@@ -138,3 +140,20 @@ def test_windows_split_in_and_out_of_sample() -> None:
     assert w.of("2010-06") is None and w.of("2010") is None  # before the start / not covered whole
     assert w.of("2011-05") == w.of("2012") == "in-sample (<=2012)"
     assert w.of("2013-02") == w.of("2014") == "out-of-sample (2013..2014)"
+
+
+@pytest.mark.parametrize(("evaluation", "needle"), [
+    ({"fit_until": "2012-12", "test_from": "2012-06", "test_until": "2014-12"}, "must come after fit_until"),
+    ({"fit_until": "2012-12", "test_from": "2013-01", "test_until": "2012-12"}, "is before test_from"),
+    ({"fit_until": "2012-13", "test_from": "2013-01", "test_until": "2014-12"}, "not a month"),
+    ({"country_code": "Iraq", "fit_until": "2012-12", "test_from": "2013-01", "test_until": "2014-12"}, "alpha-3"),
+    ({"fit_until": "2012-12", "test_from": "2013-01", "test_until": "2014-12", "observed": "../x.csv"}, "inside"),
+])
+def test_evaluation_section_is_checked_on_load(evaluation: dict, needle: str, tmp_path: Path) -> None:
+    raw = yaml.safe_load(Path(TINY_YAML).read_text(encoding="utf-8"))
+    raw["evaluation"] = evaluation
+    p = tmp_path / "t.yaml"
+    p.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(ShatterbeltError) as e:
+        load_scenario(str(p))
+    assert needle in str(e.value) and "evaluation" in str(e.value) and "\n" not in str(e.value)

@@ -41,6 +41,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 from scipy import stats
 
 from ..errors import UsageError
@@ -743,8 +746,6 @@ VIEWS_EPOCH = 1980  # ViEWS month_id 1 is January 1980
 
 def views_table(months: list[str], panel: dict[str, np.ndarray], runs: list[int], country: str) -> Any:
     """The ensemble in the ViEWS layout: one row per month and draw, a prediction column per measure."""
-    import pyarrow as pa
-
     n_r, n_m = len(runs), len(months)
     cols: dict[str, Any] = {
         "month": pa.array([m for _ in runs for m in months], pa.string()),
@@ -761,9 +762,6 @@ def views_table(months: list[str], panel: dict[str, np.ndarray], runs: list[int]
 
 def write_views(path: str | Path, table: Any) -> Path:
     """Write the ViEWS-layout table as Parquet (``.parquet``) or CSV (``.csv``)."""
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
     p = Path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
