@@ -1,32 +1,24 @@
-"""Back-test: the model from July 2010 scored against what happened, beside naive baselines.
+"""Back-test: a scenario's forecasts scored against observed outcomes, beside naive baselines.
 
-Targets (documented outcomes, read from the package's own copy of the data pack):
+For any scenario (docs/backtest.md):
 
-* Iraq Body Count civilian deaths: 2010 scored on July-December only (the model
-  starts in July 2010; the half-year is the sum of IBC's monthly table compiled
-  6 March 2012, 2,022, about 3% below the current annual vintage), 2011-2014 annual;
-* UCDP state-based battle-related deaths 2011-2014 (2010 is left out: no monthly
-  UCDP series to cut it at July);
-* binary: a UCDP civil-war year (>= 1,000 battle deaths) 2011-2014; the 2010
-  premiership going to State of Law; an army collapse in Nineveh by 2014 (Mosul,
-  June 2014); and the 2010 vacuum's length, 289 days (CRPS in days).
+* observations come from the scenario's ``evaluation.observed`` file in the package's data
+  folder, or from ``--observed FILE``: rows of country (ISO alpha-3), period (``YYYY-MM`` or
+  ``YYYY``), measure (:data:`MEASURES`), value, optional low, high and source, checked on
+  reading and against the scenario's country (:func:`read_observed`, :func:`check_country`);
+* the windows are the scenario's ``evaluation`` fields: in-sample up to ``fit_until``,
+  out-of-sample ``test_from..test_until`` (without the section, everything is out-of-sample);
+* the model's forecast of a period is each run's national panel summed over the period's
+  months (flows) or its last month (stocks): one value per run;
+* each scored period gets the CRPS on log(1 + x), the 90 % interval score and 50 % / 90 %
+  coverage, for the model and for no-change, persistence and trend baselines built from the
+  history before the scenario's first month (:func:`baselines_for`); annual battle deaths
+  also give the civil-war year (>= 1,000) as a Brier-scored probability;
+* the ensemble can be exported in the ViEWS layout (:func:`views_table`).
 
-Windows: years up to 2012 are the *calibration window* (the engine's calibrated
-parameters were fitted to them: in-sample), 2013-2014 are *out-of-sample*.
-
-Baselines, each a log-normal predictive distribution on log(1 + deaths):
-
-* no-change: the last twelve months known at the origin (IBC: July 2009 - June
-  2010 from the monthly table; UCDP: 2009), held flat;
-* persistence: the previous period's observed value -- a one-year-ahead forecast
-  that sees every year up to the one before the target (more information than the
-  model, which forecasts up to 4.5 years ahead from July 2010);
-* linear trend: a log-linear least-squares trend over the data known at the origin
-  (IBC monthly 2008-01..2010-06; UCDP annual 2003-2009), extrapolated.
-
-Spread: sigma(h) = sigma_1 * sqrt(h), h the years ahead (at least 0.5), sigma_1 the
-standard deviation of year-on-year log changes known at the origin (UCDP 2003-2009
-and IBC 2008-2009 pooled).  The output says plainly where the model loses.
+For Iraq (``country_code: IRQ``) three documented events are scored too: the 2010 premiership
+going to State of Law, the 2010 vacuum's length and the army's collapse in Nineveh by 2014.
+:func:`documented_targets` keeps the annual Iraq targets the calibration (``calibrate``) fits.
 """
 
 from __future__ import annotations
@@ -63,6 +55,7 @@ from .scoring import (
 )
 from .stats import finite_or_none
 
+#: Iraq's calibration cut-off and window labels of :func:`documented_targets` (the calibration's targets)
 CALIBRATION_LAST_YEAR = 2012
 WINDOWS = ("calibration (<=2012)", "out-of-sample (2013-14)")
 BASELINES = ("no-change", "persistence", "trend")
@@ -112,7 +105,9 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def documented_targets(start: str = "2010-07", until: str = "2014-12") -> tuple[list[Target], dict[str, Any]]:
-    """The scored targets within [start, until] with their baselines, and how the baselines were built."""
+    """Iraq's documented annual targets within [start, until] (IBC, UCDP, civil-war years, the 2010
+    premiership and vacuum, the Mosul collapse) with lognormal baselines, and how those were built:
+    what ``calibrate`` fits (the years up to 2012) and where the back-test takes Iraq's events from."""
     y0, m0 = map(int, start.split("-"))
     yend = int(until[:4]) if until[5:7] == "12" else int(until[:4]) - 1  # only whole model years after the first
     origin = y0 + (m0 - 1) / 12.0
@@ -272,51 +267,6 @@ def score_targets(wide: Any, targets: list[Target]) -> list[dict[str, Any]]:
             row["cover90.model"] = covered(lo90, hi90, t.observed)
         rows.append(row)
     return rows
-
-
-def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per window: mean CRPS (log deaths), interval coverage and mean Brier, per forecaster."""
-    out: dict[str, Any] = {}
-    for w in WINDOWS:
-        d = [r for r in rows if r["window"] == w and r["kind"] == "deaths"]
-        bnr = [r for r in rows if r["window"] == w and r["kind"] == "binary"]
-        s: dict[str, Any] = {"deaths_targets": len(d), "binary_targets": len(bnr)}
-        for f in ("model", *BASELINES):
-            c = [r[f"crps.{f}"] for r in d if math.isfinite(r.get(f"crps.{f}", math.nan))]
-            s[f"crps.{f}"] = float(np.mean(c)) if c else math.nan
-            s[f"crps_n.{f}"] = len(c)
-            for lev in (50, 90):
-                cv = [r[f"cover{lev}.{f}"] for r in d if r.get(f"cover{lev}.{f}") is not None]
-                s[f"cover{lev}.{f}"] = f"{sum(cv)}/{len(cv)}" if cv else "n/a"
-            br = [r[f"brier.{f}"] for r in bnr if math.isfinite(r.get(f"brier.{f}", math.nan))]
-            s[f"brier.{f}"] = float(np.mean(br)) if br else math.nan
-            s[f"brier_n.{f}"] = len(br)
-        # head to head: the model and each baseline on the targets both forecast
-        for b in BASELINES:
-            for score, rs in (("crps", d), ("brier", bnr)):
-                pairs = [(r[f"{score}.model"], r[f"{score}.{b}"]) for r in rs
-                         if math.isfinite(r.get(f"{score}.model", math.nan)) and math.isfinite(r.get(f"{score}.{b}", math.nan))]
-                s[f"vs.{b}.{score}"] = (
-                    [float(np.mean([p[0] for p in pairs])), float(np.mean([p[1] for p in pairs])), len(pairs)]
-                    if pairs else None
-                )
-        out[w] = s
-    return out
-
-
-def verdict_lines(summary: dict[str, Any]) -> list[str]:
-    """Plain sentences: where the model beats each baseline and where it loses."""
-    lines = []
-    for w, s in summary.items():
-        for score, what in (("crps", "mean CRPS on log deaths"), ("brier", "mean Brier score")):
-            for b in BASELINES:
-                hh = s.get(f"vs.{b}.{score}")
-                if not hh:
-                    continue
-                m, v, n = hh
-                word = "LOSES to" if m > v + 1e-12 else ("ties with" if abs(m - v) <= 1e-12 else "beats")
-                lines.append(f"{w}: the model {word} {b} on {what} ({m:.3f} vs {v:.3f}, {n} targets)")
-    return lines
 
 
 def event_size_exponent(res: EnsembleResult, min_tail: int = 50) -> dict[str, Any]:
