@@ -37,13 +37,14 @@ import fnmatch
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from ..errors import UsageError
-from .store import Snapshot
+from .store import MANIFEST, Snapshot
 
 # ---------------------------------------------------------------------------- expressions
 _TOKEN = re.compile(
@@ -435,6 +436,9 @@ def discover(
     peel_alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8,
 ) -> Discovery:
     """PRIM over an ensemble folder's sampled parameters for an outcome (reads it without its lock)."""
+    if not (Path(ensemble) / MANIFEST).is_file():
+        raise UsageError(f"ENSEMBLE_DIR: {ensemble} holds no ensemble (no {MANIFEST}); give the --out folder of "
+                         "an ensemble")
     with Snapshot(ensemble) as snap:
         labels = [str(s["label"]) for s in snap.manifest.get("scenarios", []) if isinstance(s, dict)]
         if scenario is None:
