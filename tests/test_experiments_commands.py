@@ -76,15 +76,19 @@ def test_backtest_prints_windows_baselines_and_the_exponent(tmp_path: Path, caps
     rc = main(["backtest", "--runs", "3", *TINY, "--out", str(out)])
     text = capsys.readouterr().out
     assert rc == 0
-    assert "calibration (<=2012)" in text and "out-of-sample (2013-14)" in text
+    assert "in-sample (<=2012)" in text and "out-of-sample (2013..2014)" in text
     for b in ("no-change", "persistence", "trend"):
         assert b in text
-    assert "event-size exponent" in text and "Bohorquez" in text
+    assert "pipeline check" in text and "lognormal" in text
     assert " beats " in text or "LOSES to" in text
     doc = json.loads((out / "backtest.json").read_text())
-    assert set(doc["summary"]) == {"calibration (<=2012)", "out-of-sample (2013-14)"}
-    ibc13 = next(r for r in doc["targets"] if r["target"] == "ibc_2013")
+    assert set(doc["summary"]) == {"in-sample (<=2012)", "out-of-sample (2013..2014)"}
+    assert doc["observed"].endswith("iraq/observed.csv")
+    ibc13 = next(r for r in doc["targets"] if r["target"] == "civilian_deaths.2013")
     assert ibc13["observed"] == 9852 and ibc13["crps.model"] is not None
+    assert ibc13["window"] == "out-of-sample (2013..2014)"
+    # Iraq's monthly IBC series is scored month by month in-sample
+    assert doc["summary"]["in-sample (<=2012)"]["month"]["targets"] >= 24
     assert 1.5 < doc["event_size_exponent"]["alpha_median"] < 4
 
 

@@ -1,4 +1,4 @@
-"""``shatterbelt ensemble``, ``compare`` and ``backtest`` (``claims``, ``calibrate`` and ``sensitivity`` are in
+"""``shatterbelt ensemble``, ``compare``, ``backtest`` and ``discover`` (``claims``, ``calibrate`` and ``sensitivity`` are in
 :mod:`shatterbelt.cli.inference`).
 
 Every command runs (or resumes) an ensemble in ``--out`` and then analyses it;
@@ -37,7 +37,6 @@ from .common import (
     Quiet,
     Rebuild,
     ResultsDir,
-    Runs,
     Scale,
     ScenarioArg,
     Scheduler,
@@ -166,43 +165,66 @@ ScenarioOpt = Annotated[str, typer.Option(help="built-in name, base+variant, or 
 def ensemble(
     opts: Shared,
     scenario: ScenarioArg = DEFAULT_SCENARIO,
-    runs: Runs = 20,
+    runs: Annotated[int | None, typer.Option(help="number of runs (default 20; with --grid: points x --seeds); "
+                                             "more runs than a folder holds grow its ensemble")] = None,
     sample: Sample = "none",
     samples: Samples = None,
     vary: Vary = None,
+    grid: Annotated[list[str] | None, typer.Option(help="path=v1,v2,...: a full factorial over these values "
+                                                   "(repeatable; instead of --sample)")] = None,
+    seeds: Annotated[int, typer.Option(help="with --grid: seeds per grid point")] = 1,
+    also: Annotated[list[str] | None, typer.Option(help="also run this scenario (e.g. a policy variant) with the "
+                                                   "same design: paired runs; with --grid, policies x scenarios "
+                                                   "(repeatable)")] = None,
     panel: Annotated[str, typer.Option(help="panel rows to store: full, national or none")] = "full",
     write_report: Annotated[bool, typer.Option("--report/--no-report", help="also write report.html (fan charts "
                                                "and the map of the ensemble)")] = True,
 ) -> None:
     """Run a scenario many times (seeds x parameter samples) into a DuckDB database; resumable."""
+    from ..experiments.design import grid_size
     from ..experiments.ensemble import Ensemble, check_failures
 
+    if grid:
+        if seeds < 1:
+            raise UsageError(f"--seeds: must be >= 1, got {seeds}")
+        n_runs = runs if runs is not None else grid_size(list(grid)) * seeds
+    else:
+        if seeds != 1:
+            raise UsageError("--seeds: only with --grid (otherwise --runs sets the seeds)")
+        n_runs = 20 if runs is None else runs
     out_dir = opts.out_dir("ensemble", scenario)
-    ens = Ensemble([scenario], runs=runs, out=out_dir, sample=sample, samples=samples, vary=list(vary or []),
-                   panel=panel, **opts.common())
+    ens = Ensemble([scenario, *(also or [])], runs=n_runs, out=out_dir, sample=sample, samples=samples,
+                   vary=list(vary or []), panel=panel, grid=list(grid or []), seeds=seeds, **opts.common())
     res = ens.run(**opts.run_kw())
+    grown = res.store.grown
     try:
         check_failures(res)
-        wide = res.metrics(ens.scenarios[0])
+        wides = {label: res.metrics(label) for label in ens.scenarios}
     finally:
         res.close()
     rate = res.computed / res.wall_s * 60 if res.computed and res.wall_s > 0 else None
-    stats = []
-    for m in ENSEMBLE_HEADLINE:
-        if m in wide:
-            x = wide[m].to_numpy(float)
-            x = x[~(x != x)]
-            if x.size:
-                stats.append({"metric": m, "mean": float(x.mean()), "p05": float(np.quantile(x, 0.05)),
-                              "median": float(np.median(x)), "p95": float(np.quantile(x, 0.95))})
+    by_scenario: dict[str, list[dict[str, Any]]] = {}
+    for label, wide in wides.items():
+        stats = by_scenario.setdefault(label, [])
+        for m in ENSEMBLE_HEADLINE:
+            if m in wide:
+                x = wide[m].to_numpy(float)
+                x = x[~(x != x)]
+                if x.size:
+                    stats.append({"metric": m, "mean": float(x.mean()), "p05": float(np.quantile(x, 0.05)),
+                                  "median": float(np.median(x)), "p95": float(np.quantile(x, 0.95))})
+    stats = by_scenario[ens.scenarios[0]]
     info = {
         "scenario": ens.scenarios[0], "runs": len(res.specs), "stored": res.done, "computed_now": res.computed,
         "executor": res.executor, "wall_seconds": round(res.wall_s, 3),
         "runs_per_minute": None if rate is None else round(rate, 2),
         "database": str(Path(out_dir) / "results.duckdb"), "manifest": str(Path(out_dir) / "manifest.json"),
+        "design": ens.design.method if ens.design else "none",
+        "grown_from": grown[0] if grown else None,
         "parameters_sampled": len(ens.design.paths) if ens.design else 0,
         "samples_pulled_to_valid": len(ens.design.meta.get("repaired", [])) if ens.design else 0,
         "metrics": stats,
+        **({"scenarios": list(ens.scenarios), "metrics_by_scenario": by_scenario} if also else {}),
     }
     note = None
     if write_report:
@@ -215,8 +237,11 @@ def ensemble(
     if opts.json:
         emit_json(info)
         return
-    _table(f"shatterbelt ensemble {ens.scenarios[0]}: {res.done} runs", ["metric", "mean", "5%", "median", "95%"],
-           [[s["metric"], _f(s["mean"]), _f(s["p05"]), _f(s["median"]), _f(s["p95"])] for s in stats])
+    for label, st in by_scenario.items():
+        _table(f"shatterbelt ensemble {label}: {len(wides[label])} runs", ["metric", "mean", "5%", "median", "95%"],
+               [[s["metric"], _f(s["mean"]), _f(s["p05"]), _f(s["median"]), _f(s["p95"])] for s in st])
+    if grown:
+        print(f"grown from {grown[0]} to {grown[1]} runs (same design; the stored runs were kept)")
     print(f"{res.computed} runs computed now ({res.executor}) in {res.wall_s:.1f} s"
           + (f", {rate:.1f} runs/min" if rate else "") + f"; {res.done} stored in {info['database']}")
     if "report" in info:
@@ -254,50 +279,117 @@ def compare(
 @experiment()
 def backtest(
     opts: Shared,
+    scenario: ScenarioArg = DEFAULT_SCENARIO,
     runs: Annotated[int, typer.Option(help="runs (seeds x Latin hypercube samples)")] = 40,
-    scenario: Annotated[str, typer.Option(help="scenario starting July 2010")] = DEFAULT_SCENARIO,
+    observed: Annotated[str | None, typer.Option(help="observed outcomes CSV: country, period, measure, value "
+                                                 "[, low, high, source] (docs/backtest.md); default: the "
+                                                 "scenario's own (evaluation.observed)")] = None,
+    views: Annotated[str | None, typer.Option(help="also write the ensemble in the ViEWS layout (month, country, "
+                                              "draw, one prediction column per measure) to this .parquet or .csv")] = None,
     sample: Annotated[str, typer.Option(help="'lhs' (parameter uncertainty in the forecast) or 'none'")] = "lhs",
     vary: Vary = None,
 ) -> None:
-    """Score the model from July 2010 against documented outcomes, beside no-change, persistence and trend."""
-    from ..experiments.backtest import BASELINES, WINDOWS, run_backtest
+    """Score the model's monthly and annual forecasts against observed outcomes, beside no-change, persistence
+    and trend, in-sample and out-of-sample (the scenario's evaluation windows)."""
+    from ..experiments.backtest import BASELINES, run_backtest
 
+    if observed is not None and not observed.strip():
+        raise UsageError("--observed: an empty path is not a file")
+    if views is not None and not views.endswith((".parquet", ".csv")):
+        raise UsageError(f"--views: '{views}' must end in .parquet or .csv")
     out_dir = opts.out_dir("backtest", scenario)
-    bt = run_backtest(runs, out_dir, scenario=scenario, sample=sample, vary=list(vary or []), panel="none",
-                      **opts.common(), **opts.run_kw())
+    bt = run_backtest(runs, out_dir, scenario=scenario, observed=observed, views=views, sample=sample,
+                      vary=list(vary or []), **opts.common(), **opts.run_kw())
     if opts.json:
         emit_json(bt.to_json())
         return
-    for w in WINDOWS:
-        rows = []
-        for r in bt.rows:
-            if r["window"] != w:
+    for w in bt.windows:
+        for gran, what in (("month", "monthly"), ("year", "annual"), ("event", "events")):
+            rows = []
+            for r in bt.rows:
+                if r["window"] != w or (r["granularity"] != gran and not (gran == "year" and r["kind"] == "binary"
+                                                                           and r["granularity"] == "year")):
+                    continue
+                if r["kind"] == "deaths":
+                    rows.append([r["label"], _f(r["observed"]),
+                                 f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
+                                 "50%" if r["cover50.model"] else ("90%" if r["cover90.model"] else "no"),
+                                 _f(r["crps.model"]), *[_f(r.get(f"crps.{b}")) for b in BASELINES]])
+                elif r["kind"] == "binary":
+                    rows.append([r["label"], "yes" if r["observed"] else "no", f"p = {_f(r['p.model'], 2)}", "",
+                                 f"B {_f(r['brier.model'])}",
+                                 *[(f"B {_f(r.get(f'brier.{b}'))}" if math.isfinite(r.get(f"brier.{b}", math.nan))
+                                    else "n/a") for b in BASELINES]])
+                else:
+                    rows.append([r["label"], _f(r["observed"]),
+                                 f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
+                                 "90%" if r["cover90.model"] else "no", f"{_f(r['crps_days.model'])} d", "n/a", "n/a",
+                                 "n/a"])
+            if not rows:
                 continue
-            if r["kind"] == "deaths":
-                rows.append([r["label"], _f(r["observed"]),
-                             f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
-                             "50%" if r["cover50.model"] else ("90%" if r["cover90.model"] else "no"),
-                             _f(r["crps.model"]), *[_f(r.get(f"crps.{b}")) for b in BASELINES]])
-            elif r["kind"] == "binary":
-                rows.append([r["label"], "yes" if r["observed"] else "no", f"p = {_f(r['p.model'], 2)}", "",
-                             f"B {_f(r['brier.model'])}",
-                             *[(f"B {_f(r.get(f'brier.{b}'))}" if math.isfinite(r.get(f"brier.{b}", math.nan))
-                                else "n/a") for b in BASELINES]])
-            else:
-                rows.append([r["label"], _f(r["observed"]),
-                             f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
-                             "90%" if r["cover90.model"] else "no", f"{_f(r['crps_days.model'])} d", "n/a", "n/a", "n/a"])
-        s = bt.summary[w]
-        rows.append(["mean CRPS (log deaths)", "", "", f"cov50 {s['cover50.model']}, cov90 {s['cover90.model']}",
-                     _f(s["crps.model"]), *[_f(s[f"crps.{b}"]) for b in BASELINES]])
-        rows.append(["mean Brier", "", "", "", _f(s["brier.model"]), *[_f(s[f"brier.{b}"]) for b in BASELINES]])
-        _table(f"back-test, {w}", ["target", "observed", "model median [90%]", "in interval", "model",
-                                   *BASELINES], rows)
+            s = bt.summary[w].get(gran)
+            if s and s.get("targets"):
+                rows.append(["mean CRPS (log 1+x)", "", "", f"cov50 {s['cover50.model']}, cov90 {s['cover90.model']}",
+                             _f(s["crps.model"]), *[_f(s[f"crps.{b}"]) for b in BASELINES]])
+                rows.append(["mean interval score 90%", "", "", "", _f(s["is90.model"]),
+                             *[_f(s[f"is90.{b}"]) for b in BASELINES]])
+            _table(f"back-test, {w}, {what}", ["target", "observed", "model median [90%]", "in interval", "model",
+                                               *BASELINES], rows)
     for line in bt.lines:
         print(line)
+    if bt.left_out:
+        print(f"{bt.left_out} observations outside the runs or the windows were not scored (history for baselines)")
     e = bt.exponent
     if e.get("runs_fitted"):
-        print(f"event-size exponent (discrete MLE, x_min by KS): median {e['alpha_median']:.2f} over "
-              f"{e['runs_fitted']} runs (90% of runs in [{e['alpha_lo90']:.2f}, {e['alpha_hi90']:.2f}]); "
-              f"documented for Iraq: about {e['documented_alpha']} (Bohorquez et al. 2009)")
-    print(f"politics: {bt.politics}; saved {Path(out_dir) / 'backtest.csv'} and backtest.json")
+        lr = e.get("vs_lognormal") or {}
+        print("pipeline check, event sizes (the engine draws them from a power law, exponent 2.5 by default): "
+              f"fitted exponent "
+              f"median {e['alpha_median']:.2f} over {e['runs_fitted']} runs (90% of runs in "
+              f"[{e['alpha_lo90']:.2f}, {e['alpha_hi90']:.2f}])"
+              + (f"; power law vs lognormal: {lr['verdict']}" if lr.get("verdict") else ""))
+    if bt.views:
+        print(f"ViEWS layout: {bt.views}")
+    print(f"observed: {bt.observed}; politics: {bt.politics}; saved {Path(bt.out) / 'backtest.csv'} and backtest.json")
+
+
+@app.command("discover")
+def discover_cmd(
+    ensemble_dir: Annotated[str, typer.Argument(metavar="ENSEMBLE_DIR", help="an ensemble's folder (--out of "
+                                                "ensemble, with --sample lhs or --grid)")],
+    outcome: Annotated[str | None, typer.Option(help="boolean expression over each run's metrics, e.g. "
+                                                "'civilian_deaths_2014 >= 2 * civilian_deaths_2012', 'civil_war.any', "
+                                                "'army.collapses > 0' (default: that escalation over the last two "
+                                                "years the runs cover)")] = None,
+    scenario: Annotated[str | None, typer.Option(help="which of the ensemble's scenarios (default: its first)")] = None,
+    inputs: Annotated[list[str] | None, typer.Option(help="only sampled parameters matching this glob (repeatable)")] = None,
+    peel_alpha: Annotated[float, typer.Option(help="share of the box's runs peeled off per step")] = 0.05,
+    mass_min: Annotated[float, typer.Option(help="stop peeling when the box holds less than this share of runs")] = 0.05,
+    threshold: Annotated[float, typer.Option(help="density the reported box must reach (else: the densest box)")] = 0.8,
+    json_: Json = False,
+) -> None:
+    """Scenario discovery (PRIM): the parameter box where the outcome happens, with its peeling trajectory."""
+    require("discover", "experiments")
+    from ..experiments.discover import discover
+    from ..experiments.stats import finite_or_none
+
+    if not ensemble_dir.strip():
+        raise UsageError("ENSEMBLE_DIR: an empty path is not a folder")
+    d = discover(ensemble_dir, outcome, scenario, list(inputs or []), peel_alpha, mass_min, threshold)
+    if json_:
+        emit_json(finite_or_none(d.to_json()))
+        return
+    r = d.result
+    print(f"outcome: {d.outcome}  ({r.n_outcome} of {r.n} runs of {d.scenario}"
+          + (f"; {d.dropped} runs without a value left out" if d.dropped else "") + f"; {len(d.parameters)} parameters)")
+    step = max(1, len(r.trajectory) // 12)
+    shown = sorted(set(list(range(0, len(r.trajectory), step)) + [r.chosen, len(r.trajectory) - 1]))
+    _table("peeling trajectory", ["step", "coverage", "density", "mass", "runs", "parameters restricted"],
+           [[("* " if t["step"] == r.chosen else "") + str(t["step"]), _f(t["coverage"]), _f(t["density"]),
+             _f(t["mass"]), str(t["runs"]), str(len(t["restricted"]))] for t in (r.trajectory[i] for i in shown)])
+    print(f"box {r.chosen}: {r.reason}")
+    if r.limits:
+        _table(f"box {r.chosen} limits (coverage {_f(r.trajectory[r.chosen]['coverage'])}, density "
+               f"{_f(r.trajectory[r.chosen]['density'])})", ["parameter", "low", "high", "range in the runs",
+                                                             "qp-value"],
+               [[lim["parameter"], _f(lim["low"], 4), _f(lim["high"], 4),
+                 f"[{_f(lim['data_low'], 4)}, {_f(lim['data_high'], 4)}]", _f(lim["qp_value"], 3)] for lim in r.limits])

@@ -6,6 +6,9 @@ parameters (columns: every parameter with a range of non-zero width, as
 its seed.  Latin hypercube samples (scipy.stats.qmc) spread a few hundred runs
 evenly over a space of 150 dimensions, which plain random draws do not.
 
+``--grid path=v1,v2,...`` gives a full factorial design instead (every combination of the
+values, times ``--seeds``), :func:`grid_design`.
+
 Parameters a variant or a ``--set`` pins (their source says ``overridden by``)
 are left out: a lever must keep its value in every run.  The same design
 applied to two scenarios gives *paired* runs with common random numbers: same
@@ -14,8 +17,10 @@ seed, same sampled values, so that they differ only where the lever does.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -294,3 +299,87 @@ def explicit_design(
     n = vals.shape[0]
     seeds = [seed] * n if common_seed else [seed + i for i in range(n)]
     return Design(list(paths), list(lows), list(highs), vals, list(range(n)), seeds, method)
+
+
+def parse_grid(items: list[str]) -> list[tuple[str, list[float]]]:
+    """``path=v1,v2,...`` items as (path, values), in the order given (one-line errors)."""
+    out: list[tuple[str, list[float]]] = []
+    for item in items:
+        path, eq, vals = item.partition("=")
+        path = path.strip()
+        if not eq or not path or not vals.strip():
+            raise UsageError(f"--grid: '{item}' is not path=v1,v2,... (e.g. parameters.army.a_pol=0,0.5,1)")
+        if any(p == path for p, _ in out):
+            raise UsageError(f"--grid: {path} is given twice")
+        values: list[float] = []
+        for v in vals.split(","):
+            try:
+                x = float(v)
+            except ValueError:
+                raise UsageError(f"--grid: {path}: '{v.strip()}' is not a number") from None
+            if x != x or x in (float("inf"), float("-inf")):
+                raise UsageError(f"--grid: {path}: '{v.strip()}' is not a finite number")
+            if x in values:
+                raise UsageError(f"--grid: {path}: the value {v.strip()} is given twice")
+            values.append(x)
+        out.append((path, values))
+    return out
+
+
+def grid_size(items: list[str]) -> int:
+    """Points of the full factorial ``--grid`` design."""
+    n = 1
+    for _, v in parse_grid(items):
+        n *= len(v)
+    return n
+
+
+def grid_design(sc: Scenario, items: list[str], seeds: int = 1, seed: int = 0) -> Design:
+    """A full factorial over the ``--grid`` values, every point run with ``seeds`` seeds.
+
+    Run ``i`` uses point ``i % P`` (P points; the first path varies slowest) and seed ``seed + i``:
+    the first P runs cover every point once, the next P again with new seeds, so adding seeds
+    grows the ensemble without changing its first runs.
+    """
+    if seeds < 1:
+        raise UsageError(f"--seeds: must be >= 1, got {seeds}")
+    if seed < 0:
+        raise UsageError(f"--seed: must be >= 0, got {seed}")
+    grid = parse_grid(items)
+    known = {p["path"]: p for p in collect_params(sc)}
+    for path, _ in grid:
+        p = known.get(path)
+        if p is None:
+            close = difflib.get_close_matches(path, sorted(known), n=3, cutoff=0.7)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; `shatterbelt params` lists them"
+            raise UsageError(f"--grid: '{path}' is not a parameter of the scenario{hint}")
+        if is_pinned(p):
+            raise UsageError(f"--grid: {path} is pinned ({p['source']}); a grid cannot vary it")
+    paths = [p for p, _ in grid]
+    points = np.array(list(itertools.product(*[v for _, v in grid])), float)
+    P = points.shape[0]
+    runs = P * seeds
+    lows = [float(min(v)) for _, v in grid]
+    highs = [float(max(v)) for _, v in grid]
+    return Design(paths, lows, highs, points, [i % P for i in range(runs)], [seed + i for i in range(runs)], "grid",
+                  {"grid": [[p, v] for p, v in grid], "seeds_per_point": seeds})
+
+
+def extend_lhs(sc: Scenario, stored: dict[str, Any], runs: int, seed: int, vary: list[str] | None) -> Design | None:
+    """Grow a stored Latin hypercube design (one sample per run) to ``runs`` runs: its samples are kept,
+    the new runs get a new Latin hypercube over the same ranges (seeded by ``seed`` and the old size).
+    None when the stored design is not such a design or has the runs already."""
+    if not isinstance(stored, dict) or stored.get("method") != "lhs":
+        return None
+    old = np.array(stored.get("samples", []), float)
+    n_old = len(stored.get("run_seed", []))
+    if n_old == 0 or old.shape[0] != n_old or runs <= n_old or stored.get("run_sample") != list(range(n_old)):
+        return None
+    fresh = make_design(sc, runs - n_old, "lhs", None, seed + 1_000_003 * n_old, vary)
+    if fresh.paths != [p["path"] for p in stored.get("parameters", [])] or old.shape[1] != len(fresh.paths):
+        return None
+    fresh.samples = np.vstack([old, fresh.samples]) if fresh.paths else np.zeros((runs, 0))
+    fresh.run_sample = list(range(runs))
+    fresh.run_seed = [seed + i for i in range(runs)]
+    fresh.meta["grown_from"] = n_old
+    return fresh

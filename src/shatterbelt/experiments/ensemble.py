@@ -28,12 +28,12 @@ from ..resolve import expand_defaults
 from ..scenario.loader import scenario_hash
 from ..scenario.provenance import collect_params
 from ..scenario.schema import MONTH_RE
-from .design import Design, constraint_groups, is_pinned, make_design, repair_design
+from .design import Design, constraint_groups, extend_lhs, grid_design, is_pinned, make_design, repair_design
 from .executor import make_executor, progress_bar, sigterm_as_interrupt
 from .metrics import OUTCOMES_VERSION
 from .overlay import read_overlay, resolve_raw, scenario_from_raw
 from .runner import PANEL_MODES, RunOutput, RunSpec
-from .store import ResultStore
+from .store import MANIFEST, ResultStore, manifest_fingerprint
 
 
 def expand_raw(raw: dict[str, Any], label: str) -> dict[str, Any]:
@@ -93,6 +93,9 @@ class Ensemble:
     kind: str = "ensemble"
     design: Design | None = None
     extra_manifest: dict[str, Any] = field(default_factory=dict)
+    #: ``path=v1,v2,...`` items of a full factorial design (instead of ``sample``), each point run ``seeds`` times
+    grid: list[str] = field(default_factory=list)
+    seeds: int = 1
 
     def __post_init__(self) -> None:
         if not self.scenarios:
@@ -125,16 +128,45 @@ class Ensemble:
             self._skip[label] = free  # paths a sample may set in this scenario
             if ref is None:
                 ref = sc
+        assert ref is not None
+        if self.design is None and self.grid:
+            if self.sample != "none" or self.vary:
+                raise UsageError("--grid: not with --sample lhs or --vary (a grid is its own design)")
+            self.design = grid_design(ref, self.grid, self.seeds, self.seed)
+            if self.design.n_runs != self.runs:
+                P = self.design.n_runs // self.seeds
+                raise UsageError(f"--runs: with --grid the runs are {P} points x {self.seeds} seeds = "
+                                 f"{self.design.n_runs}, got {self.runs}")
+            for row in self.design.samples:
+                err = self._check(list(zip(self.design.paths, row.tolist(), strict=True)))
+                if err is not None:
+                    point = ", ".join(f"{p}={v:g}" for p, v in zip(self.design.paths, row, strict=True))
+                    raise UsageError(f"--grid: the point {point} is not a valid scenario: {err}")
         if self.design is None:
-            self.design = make_design(ref, self.runs, self.sample, self.samples, self.seed, self.vary or None)
+            if self.sample == "lhs" and self.samples in (None, 0):
+                self.design = extend_lhs(ref, self._stored_design(), self.runs, self.seed, self.vary or None)
+            if self.design is None:
+                self.design = make_design(ref, self.runs, self.sample, self.samples, self.seed, self.vary or None)
         elif self.design.n_runs != self.runs:
             raise UsageError(f"design has {self.design.n_runs} runs, --runs says {self.runs}")
-        if self.design.samples.size:
+        if self.design.samples.size and self.design.method != "grid":
             assert ref is not None
             nominal = {p["path"]: p["value"] for p in collect_params(ref)}
             if "constraints" not in self.design.meta:
                 self.design.meta["constraints"] = constraint_groups(ref, self.design.paths)
             repair_design(self.design, nominal, self._check)
+
+    def _stored_design(self) -> dict[str, Any]:
+        """The design in the folder's manifest when it is an ensemble of the same scenarios (for growth)."""
+        try:
+            m = json.loads((Path(self.out) / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(m, dict) or [s.get("label") for s in m.get("scenarios", []) if isinstance(s, dict)] != list(
+                self.scenarios):
+            return {}
+        d = m.get("design")
+        return d if isinstance(d, dict) else {}
 
     def _check(self, overrides: list[tuple[str, float]]) -> str | None:
         """The first validation error of a sample in any of the ensemble's scenarios, or None."""
@@ -271,8 +303,6 @@ class Ensemble:
 
 
 def manifest_tag(manifest: dict[str, Any]) -> str:
-    from .store import manifest_fingerprint
-
     return manifest_fingerprint(manifest)[:10]
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
+from .design import grid_size
 from .ensemble import Ensemble as _Design
 from .ensemble import check_failures
 
@@ -66,7 +67,9 @@ class Ensemble:
     """Many runs of one scenario over seeds (and, with ``sample="lhs"``, parameter samples).
 
     Run ``i`` uses seed ``seed + i``; ``sets`` are ``path=value`` overrides applied to every run,
-    as ``--set`` on the command line.  :meth:`run` computes what ``out`` does not hold yet.
+    as ``--set`` on the command line.  ``grid`` (``path=v1,v2,...`` items, as ``--grid``) makes a
+    full factorial design instead, each point run ``seeds`` times (``runs`` is then points x seeds).
+    :meth:`run` computes what ``out`` does not hold yet; more runs than ``out`` holds grow it.
     """
 
     def __init__(
@@ -78,6 +81,8 @@ class Ensemble:
         until: str | None = None,
         sets: list[str] | None = None,
         sample: str = "none",
+        grid: list[str] | None = None,
+        seeds: int = 1,
     ) -> None:
         self.scenario = scenario
         self.runs = runs
@@ -86,12 +91,17 @@ class Ensemble:
         self.until = until
         self.sets = list(sets or [])
         self.sample = sample
+        self.grid = list(grid or [])
+        self.seeds = seeds
+        if self.grid:
+            self.runs = grid_size(self.grid) * seeds
 
     def __repr__(self) -> str:
         return (
             f"Ensemble({self.scenario!r}, runs={self.runs}, seed={self.seed}, scale={self.scale:g}"
             + (f", until={self.until!r}" if self.until else "")
             + (f", sample={self.sample!r}" if self.sample != "none" else "")
+            + (f", grid={self.grid!r}, seeds={self.seeds}" if self.grid else "")
             + ")"
         )
 
@@ -103,7 +113,7 @@ class Ensemble:
         """
         design = _Design(
             [self.scenario], runs=self.runs, out=out, sample=self.sample, seed=self.seed, scale=self.scale,
-            until=self.until, overrides=self.sets, panel="national", events=False,
+            until=self.until, overrides=self.sets, panel="national", events=False, grid=self.grid, seeds=self.seeds,
         )
         res = design.run(workers=workers, progress=progress)
         try:

@@ -3,7 +3,8 @@
 * CRPS (continuous ranked probability score) of an ensemble (the sample formula
   E|X - y| - E|X - X'|/2) and of a normal distribution (closed form), both on
   log(1 + deaths): errors in orders of magnitude, as ViEWS scores fatalities;
-* coverage of central 50% and 90% intervals;
+* coverage of central 50% and 90% intervals, and the interval score of the 90% interval
+  (a second proper score: width plus a penalty for an observation outside);
 * Brier score of a probability for a binary outcome.
 
 Lower CRPS and Brier are better.
@@ -64,3 +65,12 @@ def brier(p: float, outcome: bool) -> float:
 
 def log1p(x: float | np.ndarray) -> float | np.ndarray:
     return np.log1p(np.maximum(x, 0.0))
+
+
+def interval_score(lo: float, hi: float, y: float, alpha: float) -> float:
+    """Interval score of the central (1 - alpha) interval [lo, hi] at y (Gneiting & Raftery 2007,
+    eq. 43): its width plus 2/alpha times the distance by which y falls outside.  Proper for the
+    interval's quantiles; lower is better."""
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(y)):
+        return math.nan
+    return float((hi - lo) + (2.0 / alpha) * max(lo - y, 0.0) + (2.0 / alpha) * max(y - hi, 0.0))

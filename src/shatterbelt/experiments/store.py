@@ -4,7 +4,7 @@ Layout of an ensemble folder::
 
     DIR/manifest.json          what was asked: scenarios and their hashes, package version,
                                the design (parameters and samples), every run's seed and sample
-    DIR/results.duckdb         tables runs, summaries, metrics, panel, events (+ timings)
+    DIR/results.duckdb         tables runs, parameters, summaries, metrics, panel, events (+ timings)
     DIR/runs/<run_id>/         the same run's files: run.json, summary.json, metrics.json,
                                panel.parquet, events.parquet
     DIR/.lock                  held while a process has the folder open (its pid inside)
@@ -35,6 +35,15 @@ Recovery never fails on one damaged run: a run folder that cannot be read back
 ``DIR/damaged/`` and the run is computed again; a run whose folder was deleted
 is written back from the database.  Each such repair prints one ``warning:``
 line on stderr.
+
+The ``parameters`` table has one row per stored run (run_id, scenario, run_index, sample,
+seed) and one DOUBLE column per sampled parameter of the design, named by its dotted path
+(NULL where a scenario pins it); ``runs.overrides`` keeps the same values as JSON.
+
+While a process holds the folder, DuckDB lets no other process open the database, not even
+read-only.  :func:`snapshot` reads a folder without it: an in-memory database built from the
+run folders (each complete, thanks to the atomic rename) and the manifest, so a reader can
+query an ensemble that is still running.
 
 Everything stored is deterministic except the ``timings`` table (wall-clock
 seconds, host, pid), so the same ensemble gives the same database contents
@@ -77,7 +86,7 @@ RUNS_DIR = "runs"
 LOCK = ".lock"
 DAMAGED_DIR = "damaged"
 FORMAT = 2
-TABLES = ("runs", "summaries", "metrics", "panel", "events", "timings")
+TABLES = ("runs", "parameters", "summaries", "metrics", "panel", "events", "timings")
 #: the files of a stored run's folder
 RUN_FILES = ("run.json", "summary.json", "metrics.json", "panel.parquet", "events.parquet")
 #: the largest seed every store holds (DuckDB BIGINT, signed 64-bit)
@@ -174,6 +183,29 @@ def manifest_fingerprint(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(core, sort_keys=True, default=str).encode()).hexdigest()
 
 
+#: design fields that may change when an ensemble grows (its runs and samples are checked one by one)
+_GROWING_DESIGN = {"samples", "run_sample", "run_seed", "repaired", "grown_from", "seeds_per_point"}
+
+
+def grows(there: dict[str, Any], here: dict[str, Any]) -> bool:
+    """True when ``here`` is ``there`` with more runs: every other field equal, the stored runs the
+    first runs of the new list (same ids, seeds and samples) and the samples they use unchanged."""
+    skip = _FREE_KEYS | {"design", "runs"}
+    if any(there.get(k) != here.get(k) for k in set(there) | set(here) if k not in skip):
+        return False
+    a, b = there.get("design"), here.get("design")
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return False
+    if any(a.get(k) != b.get(k) for k in set(a) | set(b) if k not in _GROWING_DESIGN):
+        return False
+    old, new = there.get("runs"), here.get("runs")
+    if not (isinstance(old, list) and isinstance(new, list)) or len(new) <= len(old) or new[: len(old)] != old:
+        return False
+    sa, sb = a.get("samples") or [], b.get("samples") or []
+    used = {int(r["sample"]) for r in old if isinstance(r, dict) and int(r.get("sample", -1)) >= 0}
+    return all(j < len(sa) and j < len(sb) and sa[j] == sb[j] for j in used)
+
+
 def _short(value: Any) -> str | None:
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 48 else None
@@ -228,6 +260,8 @@ class ResultStore:
         self.manifest: dict[str, Any] = {}
         #: what recovery repaired on opening, one line each (also printed as warnings)
         self.repairs: list[str] = []
+        #: (runs before, runs now) when opening grew the ensemble (same design, more runs or seeds)
+        self.grown: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ opening
     def open(
@@ -304,8 +338,11 @@ class ResultStore:
             if existing is not None and (
                 not isinstance(existing, dict) or manifest_fingerprint(existing) != manifest_fingerprint(manifest)
             ):
-                diff = manifest_difference(existing, manifest) if isinstance(existing, dict) else "not a manifest"
-                raise StoreError(f"--out: {self.dir} holds a different ensemble ({diff}); {_REFUSE}")
+                if isinstance(existing, dict) and grows(existing, manifest):
+                    self.grown = (len(existing["runs"]), len(manifest["runs"]))
+                else:
+                    diff = manifest_difference(existing, manifest) if isinstance(existing, dict) else "not a manifest"
+                    raise StoreError(f"--out: {self.dir} holds a different ensemble ({diff}); {_REFUSE}")
             self.manifest = manifest
         expected = self._expected(plan)
         folders = {d.name: d for d in self._run_dirs()}
@@ -321,12 +358,13 @@ class ResultStore:
                 for rid, ident in sorted(rows.items()):
                     self._check_identity(rid, ident, expected)
             self._check_folders(pending, expected)
-            if manifest is not None and existing is None:
+            if manifest is not None and (existing is None or self.grown):
                 try:
                     _atomic_write_text(mpath, _dumps(manifest))
                 except OSError as exc:
                     raise StoreError(f"--out: cannot write {mpath}: {os_reason(exc)}") from None
             self._reconcile(rows, folders, pending)
+            self._sync_parameters()
 
     def _connect(self, rebuild: bool) -> None:
         import duckdb
@@ -384,6 +422,42 @@ class ResultStore:
         c.execute(
             "CREATE TABLE IF NOT EXISTS timings (run_id VARCHAR, wall_s DOUBLE, cpu_s DOUBLE, host VARCHAR, pid BIGINT)"
         )
+
+    def param_paths(self) -> list[str]:
+        """The sampled parameters' paths, from the manifest's design (the parameters table's columns)."""
+        design = self.manifest.get("design") if isinstance(self.manifest, dict) else None
+        params = design.get("parameters", []) if isinstance(design, dict) else []
+        return [str(p["path"]) for p in params if isinstance(p, dict) and "path" in p]
+
+    def _sync_parameters(self) -> None:
+        """(Re)make the ``parameters`` table: its columns are the design's, its rows every stored run's."""
+        c = self.con
+        paths = self.param_paths()
+        want = ["run_id", "scenario", "run_index", "sample", "seed", *paths]
+        have = [r[0] for r in c.execute("DESCRIBE parameters").fetchall()] if self._has("parameters") else None
+        if have != want:
+            c.execute("DROP TABLE IF EXISTS parameters")
+            self._known.discard("parameters")
+            cols = ", ".join(f'"{q}" DOUBLE' for q in paths)
+            c.execute("CREATE TABLE parameters (run_id VARCHAR PRIMARY KEY, scenario VARCHAR, run_index INTEGER, "
+                      "sample INTEGER, seed BIGINT" + (f", {cols}" if cols else "") + ")")
+        missing = c.execute("SELECT run_id, scenario, run_index, sample, seed, overrides FROM runs "
+                            "WHERE run_id NOT IN (SELECT run_id FROM parameters) ORDER BY run_id").fetchall()
+        if missing:
+            c.execute("BEGIN TRANSACTION")
+            for rid, scen, idx, sample, seed, ov in missing:
+                c.execute(*self._parameters_insert(paths, rid, scen, idx, sample, seed, ov))
+            c.execute("COMMIT")
+
+    @staticmethod
+    def _parameters_insert(paths: list[str], rid: str, scen: str, idx: int, sample: int, seed: int,
+                           overrides: str) -> tuple[str, list[Any]]:
+        try:
+            vals = {str(p): float(v) for p, v in json.loads(overrides or "[]")}
+        except (ValueError, TypeError):
+            vals = {}
+        row = [rid, scen, idx, sample, seed, *[vals.get(p) for p in paths]]
+        return f"INSERT INTO parameters VALUES ({', '.join('?' * len(row))})", row
 
     def _check_format(self) -> None:
         cols = {
@@ -486,7 +560,7 @@ class ResultStore:
             )
             if reason:
                 self._set_aside(folders[rid], reason, again=True)
-        for t in ("summaries", "metrics", "panel", "events", "timings"):
+        for t in ("summaries", "metrics", "panel", "events", "timings", "parameters"):
             if self._has(t):
                 self.con.execute(f"DELETE FROM {t} WHERE run_id NOT IN (SELECT run_id FROM runs)")
 
@@ -691,6 +765,9 @@ class ResultStore:
                 f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 [row[k] for k in cols],
             )
+            if self._has("parameters"):
+                c.execute(*self._parameters_insert(self.param_paths(), rid, row["scenario"], row["run_index"],
+                                                   row["sample"], row["seed"], row["overrides"]))
             c.execute("COMMIT")
         except BaseException:
             try:
@@ -758,6 +835,118 @@ class ResultStore:
             self._lock_fd = None
 
     def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Snapshot:
+    """An ensemble folder read without its lock: works while another process is writing to it.
+
+    The tables ``runs``, ``parameters``, ``metrics`` and ``summaries`` are built in an in-memory
+    DuckDB database from the complete run folders present when it opens (a run folder appears
+    whole, by an atomic rename, or not at all); ``panel`` and ``events`` are views over the run
+    folders' Parquet files.  Runs finished after it opened are not in it: open a new one.
+
+    >>> snap = Snapshot("out/ens")                                         # doctest: +SKIP
+    >>> snap.query("SELECT count(*) AS n FROM runs")                       # doctest: +SKIP
+    """
+
+    def __init__(self, out_dir: str | os.PathLike[str]) -> None:
+        import duckdb
+
+        self.dir = Path(out_dir)
+        mpath = self.dir / MANIFEST
+        try:
+            manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StoreError(f"{self.dir}: no ensemble here (no {MANIFEST})") from None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{mpath}: unreadable manifest ({exc})") from None
+        if not isinstance(manifest, dict):
+            raise StoreError(f"{mpath}: not an ensemble manifest")
+        self.manifest = manifest
+        runs_dir = self.dir / RUNS_DIR
+        dirs = sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+            if runs_dir.is_dir() else []
+        runs: list[dict[str, Any]] = []
+        metrics: list[tuple[str, str, float]] = []
+        summaries: list[tuple[str, str]] = []
+        kept: list[Path] = []
+        for d in dirs:
+            try:
+                info = json.loads((d / "run.json").read_text(encoding="utf-8"))
+                m = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+                summary = (d / "summary.json").read_text(encoding="utf-8")
+            except (OSError, ValueError):
+                continue  # damaged or being set aside: the writer repairs it
+            if not all((d / f).is_file() for f in RUN_FILES) or not isinstance(info, dict):
+                continue
+            row = info.get("run")
+            if not isinstance(row, dict) or row.get("run_id") != d.name:
+                continue
+            runs.append(row)
+            metrics += [(d.name, str(k), math.nan if v is None else float(v)) for k, v in m.items()]
+            summaries.append((d.name, summary))
+            kept.append(d)
+        self.con = duckdb.connect(":memory:", config={"threads": 1})
+        c = self.con
+        c.execute("CREATE TABLE runs (run_id VARCHAR, scenario VARCHAR, run_index INTEGER, sample INTEGER, "
+                  "seed BIGINT, scale DOUBLE, until VARCHAR, overrides VARCHAR, extra VARCHAR, "
+                  "scenario_sha256 VARCHAR, complete BOOLEAN, months INTEGER, n_events BIGINT, command VARCHAR, "
+                  "identity VARCHAR)")
+        cols = [r[0] for r in c.execute("DESCRIBE runs").fetchall()]
+        for row in runs:
+            c.execute(f"INSERT INTO runs VALUES ({', '.join('?' * len(cols))})", [row.get(k) for k in cols])
+        c.execute("CREATE TABLE metrics (run_id VARCHAR, metric VARCHAR, value DOUBLE)")
+        if metrics:
+            c.executemany("INSERT INTO metrics VALUES (?, ?, ?)", metrics)
+        c.execute("CREATE TABLE summaries (run_id VARCHAR, summary VARCHAR)")
+        if summaries:
+            c.executemany("INSERT INTO summaries VALUES (?, ?)", summaries)
+        probe = ResultStore(self.dir)
+        probe.manifest = manifest
+        paths = probe.param_paths()
+        pcols = ", ".join(f'"{q}" DOUBLE' for q in paths)
+        c.execute("CREATE TABLE parameters (run_id VARCHAR, scenario VARCHAR, run_index INTEGER, sample INTEGER, "
+                  "seed BIGINT" + (f", {pcols}" if pcols else "") + ")")
+        for row in runs:
+            c.execute(*ResultStore._parameters_insert(paths, row["run_id"], row.get("scenario"), row.get("run_index"),
+                                                      row.get("sample"), row.get("seed"), row.get("overrides")))
+        for name in ("panel", "events"):
+            files = [str(d / f"{name}.parquet") for d in kept]
+            if files:
+                c.execute(f"CREATE VIEW {name} AS SELECT regexp_extract(filename, '([^/\\\\]+)[/\\\\]{name}\\.parquet$', 1) "
+                          f"AS run_id, * EXCLUDE (filename) FROM read_parquet({files!r}, filename = true, "
+                          "union_by_name = true)")
+        self.tables = ("runs", "parameters", "metrics", "summaries") + (("panel", "events") if kept else ())
+
+    def query(self, sql: str, params: list[Any] | None = None) -> Any:
+        """A query's result as a pandas DataFrame."""
+        import duckdb
+
+        try:
+            return self.con.execute(sql, params or []).df()
+        except duckdb.Error as exc:
+            raise UsageError(f"query: {' '.join(str(exc).split())[:200]}") from None
+
+    def param_paths(self) -> list[str]:
+        """The sampled parameters (the ``parameters`` table's value columns)."""
+        return [r[0] for r in self.con.execute("DESCRIBE parameters").fetchall()][5:]
+
+    def metrics_wide(self, scenario: str) -> Any:
+        """One row per run of ``scenario`` (indexed by run_index), one column per metric."""
+        df = self.query("SELECT r.run_index, m.metric, m.value FROM metrics m JOIN runs r USING (run_id) "
+                        "WHERE r.scenario = ? ORDER BY r.run_index, m.metric", [scenario])
+        if df.empty:
+            return pd.DataFrame()
+        return df.pivot(index="run_index", columns="metric", values="value").sort_index()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Snapshot:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -414,6 +414,35 @@ class PopulationSpec(Strict):
     displaced_hardship: NonNegative = Field(description="hardship added to a displaced person")
 
 
+class Evaluation(Strict):
+    """How ``shatterbelt backtest`` scores this scenario: the windows and the observations.
+
+    Periods up to ``fit_until`` are *in-sample* (the calibrated parameters may have seen
+    them); ``test_from`` .. ``test_until`` are *out-of-sample*.  ``observed`` names a CSV
+    file in the package's data folder (``iraq/observed.csv``) in the back-test's observed
+    format; ``country_code`` is the ISO 3166-1 alpha-3 code the file's rows must carry.
+    """
+
+    country_code: str = Field("", description="ISO 3166-1 alpha-3 code of the scenario's country, e.g. IRQ")
+    fit_until: MonthStr = Field(description="last month of the in-sample (calibration) window")
+    test_from: MonthStr = Field(description="first month of the out-of-sample window")
+    test_until: MonthStr = Field(description="last month of the out-of-sample window")
+    observed: str = Field("", description="observed-outcomes CSV in the package's data folder, e.g. iraq/observed.csv")
+
+    @model_validator(mode="after")
+    def _order(self) -> Evaluation:
+        if self.country_code and not re.fullmatch(r"[A-Z]{3}", self.country_code):
+            raise ValueError(f"country_code: '{self.country_code}' is not an ISO 3166-1 alpha-3 code (three capitals)")
+        if not self.fit_until < self.test_from:
+            raise ValueError(f"test_from: {self.test_from} must come after fit_until {self.fit_until}")
+        if self.test_until < self.test_from:
+            raise ValueError(f"test_until: {self.test_until} is before test_from {self.test_from}")
+        if self.observed and (self.observed.startswith(("/", ".")) or ".." in self.observed
+                              or not self.observed.endswith(".csv")):
+            raise ValueError(f"observed: '{self.observed}' must name a .csv file inside the package's data folder")
+        return self
+
+
 # --------------------------------------------------------------------------- the scenario
 
 
@@ -443,6 +472,7 @@ class Scenario(Strict):
         description="politics layer (endogenous elections and formation); a built-in name is expanded at load",
     )
     sources: dict[str, str] = Field(default_factory=dict, description="short key -> full citation")
+    evaluation: Evaluation | None = Field(None, description="back-test windows and observations (optional)")
 
     # ----------------------------------------------------------- cross references
     @model_validator(mode="after")
