@@ -65,28 +65,33 @@ class Legitimacy(Module):
 
     def L_target(self, first: bool = False) -> None:
         w, p = self.world, self.p
-        rep = w.representation
-        pop = w.census().alive_rc().sum(1).astype(np.float64) * w.w
-        occupation = np.minimum(1.0, w.foreign_r / np.maximum(pop, 1.0) * 1000.0 / p["occupation_ref"])
-        vac = min(1.0, w.vacuum_months / 12.0) if w.gov.caretaker else 0.0
-        excl = np.zeros(w.C)
-        if w.excluded.any():
-            excl = np.minimum(1.0, (w.bloc_comm[w.excluded] * w.seats[w.excluded, None]).sum(0) / np.maximum((w.bloc_comm * w.seats[:, None]).sum(0), 1e-9) * 2.0)
         # new marginalization penalties enter in full, then decay
         w.excl_effect = (1.0 - p["excl_decay"]) * w.excl_effect + (w.excl_penalty - w.excl_seen)
         w.excl_seen = w.excl_penalty.copy()
+        vac = min(1.0, w.vacuum_months / 12.0) if w.gov.caretaker else 0.0
+        L = self.target(vac)
+        w.L = L if first else w.L + p["adapt"] * (L - w.L)
+
+    def target(self, vacuum: float) -> np.ndarray:
+        """L*[r, c] for the present state with the given vacuum in [0, 1] (read-only)."""
+        w, p = self.world, self.p
+        rep = w.representation
+        pop = w.census().alive_rc().sum(1).astype(np.float64) * w.w
+        occupation = np.minimum(1.0, w.foreign_r / np.maximum(pop, 1.0) * 1000.0 / p["occupation_ref"])
+        excl = np.zeros(w.C)
+        if w.excluded.any():
+            excl = np.minimum(1.0, (w.bloc_comm[w.excluded] * w.seats[w.excluded, None]).sum(0) / np.maximum((w.bloc_comm * w.seats[:, None]).sum(0), 1e-9) * 2.0)
         x = (
             p["base"]
             + p["w_rep"] * (rep[None, :] - 1.0)
             + p["w_serv"] * (w.services[:, None] - p["services_ref"])
             + p["w_sec"] * (w.security[:, None] - 1.0)
             - p["w_occ"] * self.aversion[None, :] * occupation[:, None]
-            - p["w_vac"] * vac
+            - p["w_vac"] * vacuum
             - p["w_excl"] * excl[None, :]
             - w.excl_effect[None, :]
         )
-        L = 1.0 / (1.0 + np.exp(-4.0 * (x - 0.5) / p["width"]))
-        w.L = L if first else w.L + p["adapt"] * (L - w.L)
+        return 1.0 / (1.0 + np.exp(-4.0 * (x - 0.5) / p["width"]))
 
     def step(self, t: int) -> None:
         self.L_target()

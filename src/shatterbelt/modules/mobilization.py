@@ -76,7 +76,7 @@ class Mobilization(Module):
         *STRENGTH_READS, "pay_reliability", "capacity", "paid_frac", "unpaid_months", "L", "fear", "control", "strength",
         "vacuum_months", "gov",
     )
-    USES = ("army",)
+    USES = ("army", "legitimacy")
     RESULTS = (
         ("regional", "fighters_{actor}"), ("national", "insurgent_fighters"), ("national", "fighters_{actor}"),
         ("national", "recruits_{actor}"), ("national", "defections"),
@@ -172,8 +172,9 @@ class Mobilization(Module):
         army_mod.draw_allegiance(state_members, month=-1)
         w.touched()
 
-    def _pulls(self) -> np.ndarray:
-        """Presence, risk P[a, r] and the per-region part of the net pull (without the threshold)."""
+    def _pulls(self, vacuum: bool = True) -> np.ndarray:
+        """Presence, risk P[a, r] and the per-region part of the net pull (without the threshold);
+        ``vacuum=False`` leaves out the vacuum's pull (the calibration's reference)."""
         w, p = self.world, self.p
         cen = w.census()
         S = compute_strength(w)
@@ -187,7 +188,7 @@ class Mobilization(Module):
             ideo[w.is_insurgency] += p["haven_pull"] * w.regional_war * np.where(w.border, 1.0, 0.5)
         M = w.motivation
         base = M[:, PAY_, None] * payattr[:, None] + M[:, IDEO_, None] * ideo  # A x R
-        if w.gov.caretaker and p["vacuum_pull"] > 0:
+        if vacuum and w.gov.caretaker and p["vacuum_pull"] > 0:
             # S6: the insurgency revives while the blocs fight over the premiership
             base[w.is_insurgency] += p["vacuum_pull"] * min(1.0, w.vacuum_months / 12.0)
         return base
@@ -201,10 +202,17 @@ class Mobilization(Module):
         recruits).  A non-state actor's starting fighters are then the people of its
         regions with the largest pull toward it (those most motivated to be fighters in
         2010), keeping its documented size in each region.
+
+        The reference is the start's situation *without* a premiership vacuum: the
+        vacuum's pull on insurgents and its legitimacy penalty are left out, so the
+        thresholds are the same whether or not (and however long) a vacuum is going on,
+        and a vacuum acts on recruitment as a departure from the calibrated balance (S6)
+        rather than being absorbed into it.
         """
         w, p = self.world, self.p
         ppl = w.people
-        base = self._pulls()
+        base = self._pulls(vacuum=False)
+        L_ref = self.dep("legitimacy").target(0.0)  # type: ignore[attr-defined]
         M = w.motivation
         given = np.array([a.threshold is not None for a in w.sc.actors])
         minshare = p["candidate_min_share"]
@@ -214,7 +222,7 @@ class Mobilization(Module):
             home = ppl.origin if w.is_state[a] else ppl.region
             cand, r, net = self.k_init(
                 ppl.fighting_age, ppl.status, ppl.actor, home, ppl.community, ppl.hardship, ppl.risk, a,
-                np.ascontiguousarray(w.present[a]), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(w.L),
+                np.ascontiguousarray(w.present[a]), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(L_ref),
                 np.ascontiguousarray(w.fear), np.ascontiguousarray(base[a]), np.ascontiguousarray(w.risk[a]),
                 w.scratch8(),
             )
