@@ -67,7 +67,7 @@ class Mobilization(Module):
         "pool_ratio": Param(domain="non-negative number", value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
         "haven_pull": Param(domain="non-negative number", value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
         "vacuum_pull": Param(domain="non-negative number", value=0.05, range=(0.0, 0.15), source="seed claim", note="S6: added to the insurgency's net pull in a full year of premiership vacuum"),
-        "network_rate": Param(domain="rate", value=0.1, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
+        "network_rate": Param(domain="rate", value=0.08, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
         "defect_share": Param(domain="share", value=0.0, range=(0.0, 0.5), source="calibrated (<=2012)", note="share of those leaving an actor who go over at once to the actor pulling them most, if any pulls (0.1 and above put 2012 battle deaths at x2 of UCDP)"),
         "authorised_ratio": Param(domain="multiplier", value=1.0, range=(0.9, 1.3), source="assumption", note="state forces' authorised strength over their documented 2010 strength"),
     }
