@@ -7,6 +7,7 @@ the state the situation needs set by hand, one module stepped, the outcome its r
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from shatterbelt.modules.strength import compute_strength
 from shatterbelt.population import CIV
@@ -265,3 +266,20 @@ def test_without_a_response_to_threats_patrons_pay_the_same_whatever_happens():
         sim.module("patrons").step(1)
         got[attacked] = w.patron_money[w.pat["east"], mil]
     assert got[True] == got[False]
+
+
+# ---------------------------------------------------------------------------- pay acts on quality
+def test_an_actor_that_cannot_pay_its_fighters_fights_less_well_per_fighter():
+    sim = _sim()
+    w = sim.world
+    _, _, ins, _, _ = _ids(w)
+    q = sim.world.params["economy"]["pay_quality"]
+    assert q > 0
+    w.paid_frac[ins] = 1.0
+    paid = compute_strength(w)[ins].sum()
+    w.paid_frac[ins] = 0.0  # the same fighters, none of them paid this month
+    unpaid = compute_strength(w)[ins].sum()
+    assert unpaid < paid
+    assert unpaid == pytest.approx(paid * (1.0 - q))
+    sim.world.params["economy"]["pay_quality"] = 0.0  # the channel switched off: pay does not matter
+    assert compute_strength(w)[ins].sum() == paid

@@ -41,6 +41,7 @@ class Economy(Module):
         "reserve_draw_months": Param(domain="positive number", value=24, range=(6, 48), source="assumption", note="months over which an actor would spend its reserves on more fighters"),
         "income_smoothing": Param(domain="unit weight", value=0.2, range=(0.05, 0.5), source="assumption", note="weight of this month's income in the expected income"),
         "arrears_threshold": Param(domain="share", value=0.75, range=(0.5, 0.95), source="assumption", note="paid share below which a month counts as unpaid"),
+        "pay_quality": Param(domain="share", value=0.3, range=(0.0, 0.6), source="assumption", note="share of an actor's effectiveness that depends on pay (supplies, ammunition, turning up): strength x (1 - pay_quality x unpaid share of its payroll)"),
         "rent_political_share": Param(domain="share", value=0.01, range=(0.0, 0.05), source="assumption", note="share of an entity's rents (after its armed wing) spent by its political machine; the rest are its leaders' private rents, which buy no patron's alignment"),
         "territory_tax": Param(domain="money", value=0.2, range=(0.0, 1.0), source="assumption", note="USD per resident per month a non-state entity raises where it holds control (taxation, checkpoints, smuggling)"),
     }
