@@ -6,11 +6,14 @@ default scale; the assertions are on the mean paired difference and on most seed
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 from shatterbelt import Simulation
 from shatterbelt.resolve import load_scenario
+from shatterbelt.scenario.provenance import collect_params
 from tests.conftest import cached_run
 
 SEEDS = (1, 2, 3, 4)
@@ -210,3 +213,27 @@ def test_the_joining_thresholds_do_not_depend_on_the_vacuum():
         sim = Simulation(load_scenario("iraq-2010", list(sets)), scale=0.002, seed=1)
         thresholds.append(sim.module("mobilization").calibrated_thresholds)
     assert thresholds[0] == thresholds[1] == thresholds[2]
+
+
+# every channel the essay names can be switched off inside its documented range (its claim is
+# tested by setting it to 0): the range starts at 0 and loading the value 0 warns of nothing
+ESSAY_CHANNELS = (
+    "army.infiltration", "army.ghost_factor", "economy.corruption", "blocs.sadrists.armed_wing_share",
+    "blocs.ka.armed_wing_share", "parameters.army.a_pol", "parameters.army.a_mis", "parameters.army.a_vac",
+    "parameters.legitimacy.w_vac", "parameters.mobilization.vacuum_pull", "parameters.legitimacy.w_excl",
+    "parameters.legitimacy.w_occ", "politics.marginalization.base_rate", "politics.marginalization.legitimacy_penalty",
+    "parameters.mobilization.haven_pull", "parameters.economy.war_income_boost", "parameters.violence.haven_quality",
+    "parameters.violence.haven_detention", "parameters.patrons.threat_gain", "parameters.economy.rent_political_share",
+    "parameters.violence.foreign_suppression", "patrons.iran.leans_in_as_us_leaves",
+    "patrons.gulf.follows_exclusion.sunni", *(f"patrons.{p}.budget" for p in ("us", "iran", "turkey", "gulf", "syria", "israel")),
+)
+
+
+def test_every_channel_the_essay_names_has_a_range_that_includes_zero():
+    params = {p["path"]: p for p in collect_params(load_scenario("iraq-2010"))}
+    for path in ESSAY_CHANNELS:
+        assert path in params, path
+        assert params[path]["range"][0] == 0, (path, params[path]["range"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_scenario("iraq-2010", [f"{p}=0" for p in ESSAY_CHANNELS])
