@@ -7,6 +7,7 @@ the state the situation needs set by hand, one module stepped, the outcome its r
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from shatterbelt.modules.strength import compute_strength
 from shatterbelt.population import CIV
@@ -178,3 +179,107 @@ def test_defection_is_a_flow_of_persons_from_an_unpaid_actor_to_the_one_pulling_
     _step(sim, "mobilization", 0)
     came = (before == army) & np.isin(w.people.actor, [mil, ins])
     assert came.any() and w.log.defectors_a.sum() >= came.sum() * w.w  # (police who left may defect too)
+
+
+# ---------------------------------------------------------------------------- patrons
+def _two_patron_party():
+    """Party A, a client of both East and West (East's from the scenario, West's added here)."""
+    sim = _sim()
+    w = sim.world
+    east, west = w.pat["east"], w.pat["west"]
+    pa = w.A + w.bloc["pa"]
+    w.client_of[west, pa] = True
+    w.objective[west, pa] = 1.0
+    return sim, w, east, west, pa
+
+
+def test_alignment_moves_toward_the_patron_that_raises_its_relative_share_whatever_the_rents():
+    gained = {}
+    for raise_east in (False, True):
+        sim, w, east, west, pa = _two_patron_party()
+        w.rents[:] = 2.0e9  # the leaders' private rents dwarf every patron's money...
+        w.bloc_funds[:] = 0.0  # ...and the party has no political money of its own
+        money = np.zeros_like(w.patron_money)
+        money[east, pa] = 1.0e5
+        money[west, pa] = 1.0e5
+        if raise_east:
+            money[east, pa] = 3.0e5  # East triples its money: its share of what the party receives rises
+        w.patron_money = money
+        before = w.align[pa].copy()
+        sim.module("patrons").realign()
+        gained[raise_east] = (w.align[pa] - before)
+    assert gained[True][w.pat["east"]] > gained[False][w.pat["east"]]
+    assert gained[True][w.pat["west"]] < gained[False][w.pat["west"]]
+    # rents do not swamp it: with equal money the party (aligned 0.5 with East) moves toward equal
+    # shares of the two patrons, and does not drift away from East for all its leaders' rents
+    assert gained[False][w.pat["east"]] >= 0 and gained[False][w.pat["west"]] > 0
+
+
+def test_a_party_with_a_political_budget_of_its_own_depends_less_on_its_patron():
+    align = {}
+    for own in (0.0, 1.0e7):
+        sim, w, east, west, pa = _two_patron_party()
+        sim.module("patrons").p["own_weight"] = 1.0
+        money = np.zeros_like(w.patron_money)
+        money[east, pa] = 1.0e6
+        w.patron_money = money
+        w.bloc_funds[pa - w.A] = own + 1.0e6  # the political budget: own political money plus patron money
+        sim.module("patrons").realign()
+        align[own] = w.align[pa, east]
+    assert align[1.0e7] < align[0.0]
+
+
+def test_a_threatened_client_receives_more_and_no_patron_exceeds_its_budget():
+    got, spent, budget = {}, {}, {}
+    for attacked in (False, True):
+        sim = _sim()
+        w = sim.world
+        _, mil, _, _, _ = _ids(w)
+        east = w.pat["east"]
+        e = w.entity_of_actor[mil]
+        w.new_month_log()
+        if attacked:
+            # the militia loses a fifth of its fighters in a month and its entity loses ground in R2
+            w.log.fighter_deaths_ar[mil, 1] = 0.2 * w.size0[mil]
+            sim.module("patrons").control_prev[e, 1] = w.control[e, 1] + 0.3
+        sim.module("patrons").step(1)
+        got[attacked] = w.patron_money[east, mil]
+        spent[attacked] = w.patron_money.sum(1)
+        budget[attacked] = w.patron_budget.copy()
+        assert (w.client_threat > 0).any() == attacked
+    assert got[True] > got[False]
+    for k in (False, True):
+        assert (spent[k] <= budget[k] * (1 + 1e-12)).all()
+    assert spent[True][w.pat["east"]] > spent[False][w.pat["east"]]  # the reserve is released, within the budget
+
+
+def test_without_a_response_to_threats_patrons_pay_the_same_whatever_happens():
+    got = {}
+    for attacked in (False, True):
+        sim = _sim()
+        w = sim.world
+        _, mil, _, _, _ = _ids(w)
+        sim.module("patrons").p["threat_gain"] = 0.0
+        w.new_month_log()
+        if attacked:
+            w.log.fighter_deaths_ar[mil, 1] = 0.2 * w.size0[mil]
+        sim.module("patrons").step(1)
+        got[attacked] = w.patron_money[w.pat["east"], mil]
+    assert got[True] == got[False]
+
+
+# ---------------------------------------------------------------------------- pay acts on quality
+def test_an_actor_that_cannot_pay_its_fighters_fights_less_well_per_fighter():
+    sim = _sim()
+    w = sim.world
+    _, _, ins, _, _ = _ids(w)
+    q = sim.world.params["economy"]["pay_quality"]
+    assert q > 0
+    w.paid_frac[ins] = 1.0
+    paid = compute_strength(w)[ins].sum()
+    w.paid_frac[ins] = 0.0  # the same fighters, none of them paid this month
+    unpaid = compute_strength(w)[ins].sum()
+    assert unpaid < paid
+    assert unpaid == pytest.approx(paid * (1.0 - q))
+    sim.world.params["economy"]["pay_quality"] = 0.0  # the channel switched off: pay does not matter
+    assert compute_strength(w)[ins].sum() == paid

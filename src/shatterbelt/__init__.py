@@ -13,7 +13,7 @@ The public API mirrors the CLI (``shatterbelt run``, ``shatterbelt ensemble``)::
 >>> sc = load_scenario("iraq-2010+us-stays", ["economy.corruption=0.2"])
 >>> res = Simulation(sc, scale=0.001, seed=7, until="2011-06").run()
 >>> res
-Result(scenario='iraq-2010+us-stays', seed=7, scale=0.001, months=2010-07..2011-06 (12), civilian_deaths=7667)
+Result(scenario='iraq-2010+us-stays', seed=7, scale=0.001, months=2010-07..2011-06 (12), civilian_deaths=5882)
 >>> res.series("civilian_deaths").index[0]
 '2010-07'
 

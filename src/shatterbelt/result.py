@@ -3,15 +3,15 @@
 >>> from shatterbelt import load_scenario, Simulation
 >>> res = Simulation(load_scenario("iraq-2010"), scale=0.001, seed=1, until="2011-06").run()
 >>> res
-Result(scenario='iraq-2010', seed=1, scale=0.001, months=2010-07..2011-06 (12), civilian_deaths=1416)
+Result(scenario='iraq-2010', seed=1, scale=0.001, months=2010-07..2011-06 (12), civilian_deaths=4455)
 >>> int(res.series("civilian_deaths").loc["2011-06"])             # national, by month
-5
+251
 >>> res.series("population", region="Baghdad").index[:2].tolist()   # a region by name or id
 ['2010-07', '2010-08']
 >>> res.to_pandas().columns.tolist()                              # the self-describing panel
 ['month', 'region_code', 'region_name', 'measure', 'subject', 'value']
 >>> int(res.to_pandas(wide=True)["civilian_deaths"].sum())        # one column per metric/region
-1416
+4455
 >>> res.to_acled().num_columns, res.to_ged().column("type_of_violence").unique().to_pylist()
 (31, [3, 1, 2])
 """

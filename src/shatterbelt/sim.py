@@ -43,7 +43,7 @@ class Simulation:
     >>> from shatterbelt import load_scenario, Simulation
     >>> res = Simulation(load_scenario("iraq-2010"), scale=0.001, seed=1, until="2011-06").run()
     >>> res.summary["civilian_deaths_by_year"]
-    {'2010': 1381, '2011': 35}
+    {'2010': 2673, '2011': 1782}
     """
 
     def __init__(

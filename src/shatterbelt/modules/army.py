@@ -78,7 +78,7 @@ class ArmyCohesion(Module):
     STATE = ("cohesion", "collapsed", "army_collapses", "politicization", "captured", "deserters_a", "ratio_memory", "desertion_f")
     READS = (
         "ghost_share", "regional_war", "border", "foreign_level", "unpaid_months", "L", "army_losses_r", "control", "gov",
-        "excluded", "vacuum_months",
+        "excluded", "vacuum_months", "paid_frac",
     )
     RESULTS = (
         ("regional", "army_cohesion"), ("regional", "army_collapsed"), ("regional", "politicization"),

@@ -1,7 +1,10 @@
 """Step 3 - Economy and corruption: revenue funds services and forces; corruption becomes entity rents.
 
 revenue x corruption            -> rents to governing entities by portfolio share
-                                   (a share of each entity's rents arms its wing)
+                                   (a share of each entity's rents arms its wing, a
+                                   share funds its political machine with its patrons'
+                                   money -- the political budget -- and the rest are its
+                                   leaders' private rents)
 revenue x (1 - corruption)      -> the autonomous region's share (KRG: 17%) and the
                                    federal budget: a security share pays state
                                    forces, the rest buys services by region
@@ -38,6 +41,8 @@ class Economy(Module):
         "reserve_draw_months": Param(domain="positive number", value=24, range=(6, 48), source="assumption", note="months over which an actor would spend its reserves on more fighters"),
         "income_smoothing": Param(domain="unit weight", value=0.2, range=(0.05, 0.5), source="assumption", note="weight of this month's income in the expected income"),
         "arrears_threshold": Param(domain="share", value=0.75, range=(0.5, 0.95), source="assumption", note="paid share below which a month counts as unpaid"),
+        "pay_quality": Param(domain="share", value=0.3, range=(0.0, 0.6), source="assumption", note="share of an actor's effectiveness that depends on pay (supplies, ammunition, turning up): strength x (1 - pay_quality x unpaid share of its payroll)"),
+        "rent_political_share": Param(domain="share", value=0.01, range=(0.0, 0.05), source="assumption", note="share of an entity's rents (after its armed wing) spent by its political machine; the rest are its leaders' private rents, which buy no patron's alignment"),
         "territory_tax": Param(domain="money", value=0.2, range=(0.0, 1.0), source="assumption", note="USD per resident per month a non-state entity raises where it holds control (taxation, checkpoints, smuggling)"),
     }
     STATE = (
@@ -125,7 +130,9 @@ class Economy(Module):
             if kids.size:
                 sz = fighters[kids] + 1.0
                 inc[kids] += wing[b] * sz / sz.sum()
-        w.bloc_funds = w.rents - wing + w.patron_money[:, w.A :].sum(0)
+        # an entity's political budget: the political share of its rents plus its patrons' money; the
+        # rest of its rents are its leaders' private rents (patrons: what buys alignment)
+        w.bloc_funds = (w.rents - wing) * self.p["rent_political_share"] + w.patron_money[:, w.A :].sum(0)
         # extortion where the actor's entity controls: persons of its base community under control
         civ = cen.civ_rc().astype(np.float64) * w.w
         for a in np.flatnonzero(w.extortion > 0):

@@ -40,10 +40,10 @@ class Legitimacy(Module):
         "w_serv": Param(domain="non-negative number", value=0.3, range=(0.1, 0.5), source="assumption"),
         "services_ref": Param(domain="unit weight", value=0.5, range=(0.3, 0.7), source="assumption"),
         "w_sec": Param(domain="non-negative number", value=0.25, range=(0.1, 0.5), source="assumption"),
-        "w_occ": Param(domain="non-negative number", value=0.2, range=(0.05, 0.5), source="assumption"),
+        "w_occ": Param(domain="non-negative number", value=0.2, range=(0.0, 0.5), source="assumption"),
         "occupation_ref": Param(domain="positive number", value=3.0, range=(1.0, 6.0), source="assumption", note="foreign troops per 1,000 residents at which occupation counts fully"),
         "w_vac": Param(domain="non-negative number", value=0.1, range=(0.0, 0.25), source="seed claim", note="the essay's 'political vacuum' (S6)"),
-        "w_excl": Param(domain="non-negative number", value=0.2, range=(0.05, 0.4), source="assumption"),
+        "w_excl": Param(domain="non-negative number", value=0.2, range=(0.0, 0.4), source="assumption"),
         "adapt": Param(domain="share", value=0.5, range=(0.2, 1.0), source="assumption", note="share of the gap to the new level closed each month"),
         "width": Param(domain="positive number", value=1.0, range=(0.6, 1.5), source="assumption", note="width of the logistic bounding legitimacy (slope 1/width at L = 1/2)"),
         "excl_decay": Param(domain="share", value=0.05, range=(0.0, 0.2), source="assumption", note="monthly decay of a marginalization event's legitimacy penalty"),
@@ -65,28 +65,33 @@ class Legitimacy(Module):
 
     def L_target(self, first: bool = False) -> None:
         w, p = self.world, self.p
-        rep = w.representation
-        pop = w.census().alive_rc().sum(1).astype(np.float64) * w.w
-        occupation = np.minimum(1.0, w.foreign_r / np.maximum(pop, 1.0) * 1000.0 / p["occupation_ref"])
-        vac = min(1.0, w.vacuum_months / 12.0) if w.gov.caretaker else 0.0
-        excl = np.zeros(w.C)
-        if w.excluded.any():
-            excl = np.minimum(1.0, (w.bloc_comm[w.excluded] * w.seats[w.excluded, None]).sum(0) / np.maximum((w.bloc_comm * w.seats[:, None]).sum(0), 1e-9) * 2.0)
         # new marginalization penalties enter in full, then decay
         w.excl_effect = (1.0 - p["excl_decay"]) * w.excl_effect + (w.excl_penalty - w.excl_seen)
         w.excl_seen = w.excl_penalty.copy()
+        vac = min(1.0, w.vacuum_months / 12.0) if w.gov.caretaker else 0.0
+        L = self.target(vac)
+        w.L = L if first else w.L + p["adapt"] * (L - w.L)
+
+    def target(self, vacuum: float) -> np.ndarray:
+        """L*[r, c] for the present state with the given vacuum in [0, 1] (read-only)."""
+        w, p = self.world, self.p
+        rep = w.representation
+        pop = w.census().alive_rc().sum(1).astype(np.float64) * w.w
+        occupation = np.minimum(1.0, w.foreign_r / np.maximum(pop, 1.0) * 1000.0 / p["occupation_ref"])
+        excl = np.zeros(w.C)
+        if w.excluded.any():
+            excl = np.minimum(1.0, (w.bloc_comm[w.excluded] * w.seats[w.excluded, None]).sum(0) / np.maximum((w.bloc_comm * w.seats[:, None]).sum(0), 1e-9) * 2.0)
         x = (
             p["base"]
             + p["w_rep"] * (rep[None, :] - 1.0)
             + p["w_serv"] * (w.services[:, None] - p["services_ref"])
             + p["w_sec"] * (w.security[:, None] - 1.0)
             - p["w_occ"] * self.aversion[None, :] * occupation[:, None]
-            - p["w_vac"] * vac
+            - p["w_vac"] * vacuum
             - p["w_excl"] * excl[None, :]
             - w.excl_effect[None, :]
         )
-        L = 1.0 / (1.0 + np.exp(-4.0 * (x - 0.5) / p["width"]))
-        w.L = L if first else w.L + p["adapt"] * (L - w.L)
+        return 1.0 / (1.0 + np.exp(-4.0 * (x - 0.5) / p["width"]))
 
     def step(self, t: int) -> None:
         self.L_target()

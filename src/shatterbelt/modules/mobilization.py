@@ -67,7 +67,7 @@ class Mobilization(Module):
         "pool_ratio": Param(domain="non-negative number", value=3.0, range=(1.5, 10.0), source="assumption", note="people above an actor's calibrated threshold at the start, per fighter it has"),
         "haven_pull": Param(domain="non-negative number", value=0.3, range=(0.0, 0.6), source="assumption", note="ideological pull of a war next door on insurgent recruits"),
         "vacuum_pull": Param(domain="non-negative number", value=0.05, range=(0.0, 0.15), source="seed claim", note="S6: added to the insurgency's net pull in a full year of premiership vacuum"),
-        "network_rate": Param(domain="rate", value=0.1, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
+        "network_rate": Param(domain="rate", value=0.08, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
         "defect_share": Param(domain="share", value=0.0, range=(0.0, 0.5), source="calibrated (<=2012)", note="share of those leaving an actor who go over at once to the actor pulling them most, if any pulls (0.1 and above put 2012 battle deaths at x2 of UCDP)"),
         "authorised_ratio": Param(domain="multiplier", value=1.0, range=(0.9, 1.3), source="assumption", note="state forces' authorised strength over their documented 2010 strength"),
     }
@@ -76,7 +76,7 @@ class Mobilization(Module):
         *STRENGTH_READS, "pay_reliability", "capacity", "paid_frac", "unpaid_months", "L", "fear", "control", "strength",
         "vacuum_months", "gov",
     )
-    USES = ("army",)
+    USES = ("army", "legitimacy")
     RESULTS = (
         ("regional", "fighters_{actor}"), ("national", "insurgent_fighters"), ("national", "fighters_{actor}"),
         ("national", "recruits_{actor}"), ("national", "defections"),
@@ -172,8 +172,9 @@ class Mobilization(Module):
         army_mod.draw_allegiance(state_members, month=-1)
         w.touched()
 
-    def _pulls(self) -> np.ndarray:
-        """Presence, risk P[a, r] and the per-region part of the net pull (without the threshold)."""
+    def _pulls(self, vacuum: bool = True) -> np.ndarray:
+        """Presence, risk P[a, r] and the per-region part of the net pull (without the threshold);
+        ``vacuum=False`` leaves out the vacuum's pull (the calibration's reference)."""
         w, p = self.world, self.p
         cen = w.census()
         S = compute_strength(w)
@@ -187,7 +188,7 @@ class Mobilization(Module):
             ideo[w.is_insurgency] += p["haven_pull"] * w.regional_war * np.where(w.border, 1.0, 0.5)
         M = w.motivation
         base = M[:, PAY_, None] * payattr[:, None] + M[:, IDEO_, None] * ideo  # A x R
-        if w.gov.caretaker and p["vacuum_pull"] > 0:
+        if vacuum and w.gov.caretaker and p["vacuum_pull"] > 0:
             # S6: the insurgency revives while the blocs fight over the premiership
             base[w.is_insurgency] += p["vacuum_pull"] * min(1.0, w.vacuum_months / 12.0)
         return base
@@ -201,10 +202,17 @@ class Mobilization(Module):
         recruits).  A non-state actor's starting fighters are then the people of its
         regions with the largest pull toward it (those most motivated to be fighters in
         2010), keeping its documented size in each region.
+
+        The reference is the start's situation *without* a premiership vacuum: the
+        vacuum's pull on insurgents and its legitimacy penalty are left out, so the
+        thresholds are the same whether or not (and however long) a vacuum is going on,
+        and a vacuum acts on recruitment as a departure from the calibrated balance (S6)
+        rather than being absorbed into it.
         """
         w, p = self.world, self.p
         ppl = w.people
-        base = self._pulls()
+        base = self._pulls(vacuum=False)
+        L_ref = self.dep("legitimacy").target(0.0)  # type: ignore[attr-defined]
         M = w.motivation
         given = np.array([a.threshold is not None for a in w.sc.actors])
         minshare = p["candidate_min_share"]
@@ -214,7 +222,7 @@ class Mobilization(Module):
             home = ppl.origin if w.is_state[a] else ppl.region
             cand, r, net = self.k_init(
                 ppl.fighting_age, ppl.status, ppl.actor, home, ppl.community, ppl.hardship, ppl.risk, a,
-                np.ascontiguousarray(w.present[a]), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(w.L),
+                np.ascontiguousarray(w.present[a]), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(L_ref),
                 np.ascontiguousarray(w.fear), np.ascontiguousarray(base[a]), np.ascontiguousarray(w.risk[a]),
                 w.scratch8(),
             )

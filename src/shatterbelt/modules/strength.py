@@ -1,7 +1,9 @@
 """Effective fighting strength of every actor in every region (shared by risk, violence and control).
 
-strength = fighters (persons) x quality x local multipliers: the army's local
-cohesion (fighters are the soldiers present: ghost soldiers are on the payroll only,
+strength = fighters (persons) x quality x pay x local multipliers: pay = 1 - pay_quality x
+(1 - the share of its payroll the actor paid this month) (economy's ``pay_quality``: supplies,
+ammunition and turning up depend on pay, so an actor that grows beyond what it can pay fights
+less well per fighter), the army's local cohesion (fighters are the soldiers present: ghost soldiers are on the payroll only,
 so they are counted once, in the economy's unit cost), the insurgency's safe-haven boost next to a
 neighbouring war; a foreign force's strength is its troops deployed there.
 
@@ -17,7 +19,7 @@ import numpy as np
 from ..world import World
 
 #: the state that strength is computed from (declared in ``READS`` by every module that computes it)
-STRENGTH_READS = ("cohesion", "regional_war", "border", "foreign_level")
+STRENGTH_READS = ("cohesion", "regional_war", "border", "foreign_level", "paid_frac")
 
 
 def foreign_deployment(world: World) -> np.ndarray:
@@ -34,6 +36,9 @@ def compute_strength(world: World) -> np.ndarray:
     cen = world.census()
     f = cen.fighters_ar().astype(np.float64) * world.w
     s = f * world.quality[:, None]
+    pay_q = float(world.params.get("economy", {}).get("pay_quality", 0.0))
+    if pay_q > 0:
+        s *= (1.0 - pay_q * (1.0 - np.clip(world.paid_frac, 0.0, 1.0)))[:, None]
     a = world.army_i
     s[a] *= world.cohesion
     haven = float(world.params.get("violence", {}).get("haven_quality", 0.0))
