@@ -1,0 +1,87 @@
+"""``shatterbelt serve``: the web dashboard and REST API (needs the ``serve`` extra).
+
+The server package (FastAPI, uvicorn) is imported only when the command runs, so the rest
+of the command line starts without the extra; without it the command says which extra to
+install, in one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import UsageError
+from .common import MissingExtra, emit_json, extra_message
+
+app = typer.Typer()
+
+
+def _server_modules() -> tuple[Any, Any]:
+    """``shatterbelt.serve`` and ``uvicorn``, imported now (they need the ``serve`` extra)."""
+    for mod in ("fastapi", "uvicorn"):
+        if importlib.util.find_spec(mod) is None:
+            raise MissingExtra(extra_message("serve", "serve"))
+    return importlib.import_module("shatterbelt.serve"), importlib.import_module("uvicorn")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind; anything but loopback needs a token")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8050,
+    data: Annotated[Path, typer.Option(help="folder of the job database and the jobs' results")] = Path("out/serve"),
+    token: Annotated[str | None, typer.Option(help="token every API call must send (Authorization: Bearer "
+                                              "<token>); default $SHATTERBELT_TOKEN")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes running jobs")] = 2,
+    max_scale: Annotated[float, typer.Option(help="cap: the largest scale a job may ask for")] = 0.05,
+    max_runs: Annotated[int, typer.Option(help="cap: the most runs in one job")] = 10,
+    max_months: Annotated[int, typer.Option(help="cap: the most months one run may simulate")] = 60,
+    max_jobs: Annotated[int, typer.Option(help="cap: jobs queued or running at once")] = 16,
+    max_body: Annotated[int, typer.Option(help="cap: bytes of a request body")] = 64 * 1024,
+    json_: Annotated[bool, typer.Option("--json", help="print the server's address and settings as one JSON "
+                                        "document when it starts")] = False,
+) -> None:
+    """Serve the dashboard and the REST API: pick a scenario, move the levers, run, compare."""
+    srv, uvicorn = _server_modules()
+    tok = srv.resolve_token(token)
+    srv.check_bind(host, port, tok)
+    caps = srv.Caps(max_scale=max_scale, max_runs=max_runs, max_months=max_months, max_jobs=max_jobs,
+                    max_body=max_body)
+    config = srv.ServeConfig(data=data, token=tok, workers=workers, caps=caps)
+    config.check()
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--data: cannot create {data}: {exc.strerror or exc}") from None
+    if not data.is_dir():
+        raise UsageError(f"--data: {data} is not a folder")
+    store = importlib.import_module("shatterbelt.serve.store")
+    try:
+        lock = store.lock_data(data)
+    except BlockingIOError:
+        raise UsageError(f"--data: another server is using {data}") from None
+    except OSError as exc:
+        raise UsageError(f"--data: cannot write in {data}: {exc.strerror or exc}") from None
+    shown = host if ":" not in host else f"[{host}]"
+    url = f"http://{shown}:{port}/"
+    info = {"url": url, "data": str(data), "workers": workers, "token_required": tok is not None,
+            "caps": {"max_scale": max_scale, "max_runs": max_runs, "max_months": max_months, "max_jobs": max_jobs,
+                     "max_body": max_body}}
+    if json_:
+        emit_json(info)
+    else:
+        print(f"shatterbelt serve: {url}{'#token=<your token>' if tok else ''} (data {data}, {workers} workers; "
+              f"API spec at {url}openapi.json; Ctrl-C stops)", file=sys.stderr)
+    app_ = srv.create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level="warning", lifespan="on",
+                                           access_log=False, timeout_graceful_shutdown=10))
+    try:
+        server.run()
+    finally:
+        lock.close()
+    if not server.started:
+        raise UsageError(f"--port: could not serve on {host}:{port} (in use, or not an address of this machine)")
