@@ -9,16 +9,34 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import socket
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ..errors import UsageError
+from ..scenario.params import ParameterRangeWarning
 from .common import MissingExtra, emit_json, extra_message
 
 app = typer.Typer()
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line, before anything starts, when the address cannot be bound (in use, not local)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UsageError(f"--host: cannot resolve {host}: {exc.strerror or exc}") from None
+    fam, typ, proto, _, addr = infos[0]
+    with socket.socket(fam, typ, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            raise UsageError(f"--port: cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _server_modules() -> tuple[Any, Any]:
@@ -53,6 +71,7 @@ def serve(
                     max_body=max_body)
     config = srv.ServeConfig(data=data, token=tok, workers=workers, caps=caps)
     config.check()
+    _check_port(host, port)
     try:
         data.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -76,12 +95,14 @@ def serve(
     else:
         print(f"shatterbelt serve: {url}{'#token=<your token>' if tok else ''} (data {data}, {workers} workers; "
               f"API spec at {url}openapi.json; Ctrl-C stops)", file=sys.stderr)
+    # a lever outside its documented range is reported to the client with the job, not on the console
+    warnings.filterwarnings("ignore", category=ParameterRangeWarning)
     app_ = srv.create_app(config)
     server = uvicorn.Server(uvicorn.Config(app_, host=host, port=port, log_level="warning", lifespan="on",
                                            access_log=False, timeout_graceful_shutdown=10))
     try:
         server.run()
+    except SystemExit as exc:  # uvicorn ends a failed start-up this way (it logged the reason)
+        raise UsageError(f"--port: could not serve on {host}:{port} (exit {exc.code})") from None
     finally:
         lock.close()
-    if not server.started:
-        raise UsageError(f"--port: could not serve on {host}:{port} (in use, or not an address of this machine)")

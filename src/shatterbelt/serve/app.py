@@ -316,7 +316,7 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
     on shutdown the workers stop and the jobs they ran are marked interrupted.
     """
     config.check()
-    data = Path(config.data)
+    data = Path(config.data).absolute()
     caps = config.caps
     store = JobStore(data / "jobs.sqlite")
     pool = WorkerPool(store, data, config.workers, config.poll_seconds)

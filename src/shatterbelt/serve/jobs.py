@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__, report
 from ..errors import ScenarioError, ShatterbeltError, UsageError
-from ..resolve import load_scenario
+from ..resolve import apply_overrides, hold_range_warnings, load_raw, validate
 from ..scenario.loader import builtin_scenarios, builtin_variants, describe_builtins, scenario_hash
 from ..scenario.provenance import collect_params
 from ..scenario.schema import Scenario
@@ -31,6 +31,8 @@ from ..sim import Simulation
 from .config import Caps
 
 SPEC_PATTERN = r"^[A-Za-z0-9_-]{1,64}(\+[A-Za-z0-9_-]{1,64}){0,8}$"
+#: how a lever's override is recorded in the resolved scenario's provenance
+LEVER_ORIGIN = "api-lever"
 PATH_PATTERN = r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_-]+|\[[0-9]+\])*$"
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
@@ -110,7 +112,9 @@ def check_spec(spec: str) -> None:
 @lru_cache(maxsize=64)
 def _scenario(spec: str, levers: tuple[tuple[str, float], ...]) -> Scenario:
     sets = [f"{p}={json.dumps(v)}" for p, v in levers]
-    return load_scenario(spec, sets)
+    with hold_range_warnings():
+        raw, label = load_raw(spec)
+        return validate(apply_overrides(raw, sets, origin=LEVER_ORIGIN), label)
 
 
 def build_scenario(spec: str, levers: dict[str, float]) -> Scenario:
@@ -120,8 +124,10 @@ def build_scenario(spec: str, levers: dict[str, float]) -> Scenario:
         return _scenario(spec, tuple(sorted((k, float(v)) for k, v in levers.items())))
     except ScenarioError as exc:
         msg = str(exc)
-        if "--set" in msg and "levers" not in msg:
-            msg = msg.replace("--set ", "levers.")
+        msg = msg.replace(f"{LEVER_ORIGIN} ", "levers.")
+        head = f"scenario '{spec}': "
+        if msg.startswith(head) and msg[len(head):].split(":")[0] in levers:
+            msg = "levers." + msg[len(head):]  # the lever's own field, as the request named it
         raise RequestError(msg) from None
 
 

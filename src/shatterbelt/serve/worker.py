@@ -112,18 +112,24 @@ class WorkerPool:
 
     def _watch(self) -> None:
         while not self._stop.wait(0.5):
-            for i, p in enumerate(self.procs):
-                if p.poll() is None or self._stop.is_set():
-                    continue
-                if p.pid is not None and self.spawned[i] >= 0:
-                    why = f"the worker process ended unexpectedly (exit code {p.returncode})"
-                    for jid in self.store.fail_worker(p.pid, why):
-                        shutil.rmtree(tmp_dir(self.data) / jid, ignore_errors=True)
-                    self.spawned[i] = -abs(self.spawned[i])  # failed jobs recorded once
-                if time.monotonic() - abs(self.spawned[i]) >= self.RESPAWN_SECONDS:
-                    self.procs[i] = self._spawn()
-                    self.spawned[i] = time.monotonic()
-                    self.restarts += 1
+            try:
+                self._check()
+            except Exception:  # noqa: BLE001  (the data folder went away, the disk is full: try again later)
+                continue
+
+    def _check(self) -> None:
+        for i, p in enumerate(self.procs):
+            if p.poll() is None or self._stop.is_set():
+                continue
+            if self.spawned[i] >= 0:
+                why = f"the worker process ended unexpectedly (exit code {p.returncode})"
+                for jid in self.store.fail_worker(p.pid, why):
+                    shutil.rmtree(tmp_dir(self.data) / jid, ignore_errors=True)
+                self.spawned[i] = -abs(self.spawned[i])  # its jobs are recorded once
+            if time.monotonic() - abs(self.spawned[i]) >= self.RESPAWN_SECONDS:
+                self.procs[i] = self._spawn()
+                self.spawned[i] = time.monotonic()
+                self.restarts += 1
 
     def alive(self) -> int:
         return sum(1 for p in self.procs if p.poll() is None)
