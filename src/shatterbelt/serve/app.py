@@ -68,6 +68,7 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: str
+    ready: bool = Field(description="the scenarios and their levers are loaded (the first /api/scenarios is fast)")
     version: str
     workers: int
     jobs: dict[str, int]
@@ -371,12 +372,15 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
     async def _http(request: Any, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": f"{request.url.path}: {exc.detail}"}, status_code=exc.status_code)
 
+    warm = threading.Event()
+
     def _warm() -> None:
         try:
             for it in list_scenarios():
                 scenario_info(it["name"])
         except Exception:  # noqa: BLE001  (warming a cache; the API reports errors itself)
             pass
+        warm.set()
 
     api = APIRouter(prefix="/api", responses={401: ERRORS[401]})
 
@@ -405,7 +409,7 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
     @api.get("/health", response_model=Health)
     def health() -> Health:
         """The server is up; its version, live workers, jobs by status and caps."""
-        return Health(status="ok", version=__version__, workers=pool.alive() if start_workers else 0,
+        return Health(status="ok", ready=warm.is_set(), version=__version__, workers=pool.alive() if start_workers else 0,
                       jobs=store.counts(), caps=caps_json)
 
     @api.get("/scenarios", response_model=ScenarioList, responses={422: ERRORS[422]})

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -109,12 +110,21 @@ def check_spec(spec: str) -> None:
         raise RequestError("scenario: a variant is named twice")
 
 
+#: one scenario is resolved at a time: concurrent requests for the same one wait for it and share it
+_RESOLVING = threading.RLock()
+
+
 @lru_cache(maxsize=64)
-def _scenario(spec: str, levers: tuple[tuple[str, float], ...]) -> Scenario:
+def _scenario_cached(spec: str, levers: tuple[tuple[str, float], ...]) -> Scenario:
     sets = [f"{p}={json.dumps(v)}" for p, v in levers]
     with hold_range_warnings():
         raw, label = load_raw(spec)
         return validate(apply_overrides(raw, sets, origin=LEVER_ORIGIN), label)
+
+
+def _scenario(spec: str, levers: tuple[tuple[str, float], ...]) -> Scenario:
+    with _RESOLVING:
+        return _scenario_cached(spec, levers)
 
 
 def build_scenario(spec: str, levers: dict[str, float]) -> Scenario:
@@ -141,10 +151,22 @@ def _lever_entry(p: dict[str, Any], label: str, group: str) -> dict[str, Any]:
             "step": 1.0 if integer else step, "integer": integer}
 
 
-@lru_cache(maxsize=32)
 def scenario_info(spec: str) -> dict[str, Any]:
     """One scenario's description, months and levers (value, range, source)."""
     check_spec(spec)
+    with _RESOLVING:
+        return _scenario_info(spec)
+
+
+@lru_cache(maxsize=32)
+def param_ranges(spec: str) -> dict[str, list[float] | None]:
+    """Path -> documented range of every parameter of a scenario (without levers)."""
+    with _RESOLVING:
+        return {p["path"]: p["range"] for p in collect_params(build_scenario(spec, {}))}
+
+
+@lru_cache(maxsize=32)
+def _scenario_info(spec: str) -> dict[str, Any]:
     sc = build_scenario(spec, {})
     params = {p["path"]: p for p in collect_params(sc)}
     levers = [_lever_entry(params[path], label, group) for path, label, group in KEY_LEVERS if path in params]
@@ -156,8 +178,9 @@ def scenario_info(spec: str) -> dict[str, Any]:
             "months": len(sc.months()), "levers": levers, "parameters": len(params), "sha256": scenario_hash(sc)}
 
 
+@lru_cache(maxsize=1)
 def list_scenarios() -> list[dict[str, Any]]:
-    """Built-in scenarios and variants (name, kind, description)."""
+    """Built-in scenarios and variants (name, kind, description); read once (they ship in the package)."""
     return [{"name": it["name"], "kind": it["kind"], "description": it["description"]}
             for it in describe_builtins() if not it["name"].startswith("+")]
 
@@ -200,7 +223,7 @@ def validate_request(req: JobRequest, caps: Caps) -> tuple[Scenario, list[str]]:
             need = 0.5 / r.population if r.population > 0 else math.inf
             raise RequestError(f"scale: {req.scale:g} gives region {r.id} no agent; it needs at least {need:.3g}")
     notes = []
-    ranges = {p["path"]: p["range"] for p in collect_params(base)}
+    ranges = param_ranges(req.scenario)
     for path, v in sorted(req.levers.items()):
         rng = ranges.get(path)
         if rng is not None and not (rng[0] <= v <= rng[1]):
