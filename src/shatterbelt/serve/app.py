@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, FastAPI, Query
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -523,14 +524,29 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
             raise ApiError(422, f"baseline: {exc}") from None
         return Comparison(id=job_id, baseline=baseline, **c)
 
-    @api.get("/jobs/{job_id}/report", response_class=HTMLResponse,
-             responses={200: {"content": {"text/html": {}}}, **{s: ERRORS[s] for s in (404, 409, 422)}})
+    @api.get("/jobs/{job_id}/report", response_model=None,
+             responses={200: {"description": "the report page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                        **{s: ERRORS[s] for s in (404, 409, 422)}})
     def job_report(job_id: JobId) -> HTMLResponse:
         """The job's full self-contained HTML report (as ``shatterbelt report`` draws it)."""
         folder = done_folder(job_id)
         return HTMLResponse((folder / "report.html").read_text(encoding="utf-8"))
 
     app.include_router(api)
+
+    def openapi() -> dict[str, Any]:
+        """The spec, saying that every /api operation takes the bearer token (when the server has one)."""
+        if app.openapi_schema is None:
+            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            spec.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "the server's token (--token or "
+                           "$SHATTERBELT_TOKEN); not needed when the server has none"}}
+            for ops in spec.get("paths", {}).values():
+                for op in ops.values():
+                    op["security"] = [{"bearer": []}, {}]
+            app.openapi_schema = spec
+        return app.openapi_schema
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

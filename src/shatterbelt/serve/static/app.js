@@ -79,7 +79,7 @@
     var lo = lv.range[0], hi = lv.range[1];
     var span = hi - lo, slo = lo, shi = hi;
     if (span <= 0) { slo = lv.value === 0 ? 0 : lv.value * 0.5; shi = lv.value === 0 ? 1 : lv.value * 1.5; }
-    var step = lv.integer ? 1 : ((shi - slo) / 100 || 0.01);
+    var step = lv.integer ? 1 : Math.pow(10, Math.floor(Math.log10((shi - slo) / 100 || 0.01)));
     div.innerHTML = '<div class="head"><b>' + esc(lv.label) + '</b><span>range ' + fmt(lo) + ' to ' + fmt(hi) + '</span></div>' +
       '<input type="range" min="' + slo + '" max="' + shi + '" step="' + step + '" value="' + lv.value + '" aria-label="' + esc(lv.path) + '" data-path="' + esc(lv.path) + '">' +
       '<div class="head"><input type="number" step="any" value="' + lv.value + '" aria-label="' + esc(lv.path) + ' value">' +
