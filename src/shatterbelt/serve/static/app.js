@@ -84,7 +84,7 @@
       '<input type="range" min="' + slo + '" max="' + shi + '" step="' + step + '" value="' + lv.value + '" aria-label="' + esc(lv.path) + '" data-path="' + esc(lv.path) + '">' +
       '<div class="head"><input type="number" step="any" value="' + lv.value + '" aria-label="' + esc(lv.path) + ' value">' +
       '<code class="note">' + esc(lv.path) + '</code></div>' +
-      '<div class="src" title="' + esc(lv.source) + '">' + esc(lv.kind) + ': ' + esc(lv.source) + '</div>';
+      '<div class="src" title="' + esc(lv.source) + '">' + (lv.source.toLowerCase().indexOf(lv.kind) === 0 ? '' : esc(lv.kind) + ': ') + esc(lv.source) + '</div>';
     var range = div.querySelector('input[type=range]'), num = div.querySelector('input[type=number]');
     function mark() {
       var v = +num.value;
