@@ -100,7 +100,15 @@ def test_killed_mid_job_then_restarted_loses_no_finished_result(tmp_path: Path) 
         # the interrupted request can be sent again: a new job
         again = post({"scenario": "iraq-2010", "scale": 0.01, "runs": 6, "seed": 50})
         assert again["id"] != long and again["created"] is True
+        # cancelled while it runs: it stops, and leaves no files
+        wait_job(get, again["id"], until=("running",))
         assert httpx.delete(f"{base}/api/jobs/{again['id']}", headers=auth()).json()["status"] == "cancelled"
+        deadline = time.monotonic() + 30
+        while list((tmp_path / "tmp").iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "jobs" / again["id"]).exists()
+        assert get(f"/api/jobs/{again['id']}").json()["status"] == "cancelled"
+        assert get("/api/health").json()["workers"] == 1
     finally:
         stop_server(proc)
     assert proc.returncode == 128 + signal.SIGTERM  # a command ended by a signal exits 128 + its number
