@@ -138,6 +138,7 @@ def test_a_job_runs_and_its_results_come_back(client: Any) -> None:
     j = wait_job(client.get, jid)
     assert j["status"] == "done" and j["progress"] == 1.0 and j["month"] == "2010-10"
     assert j["request"]["levers"] == {"actors.aqi.size": 2000.0, "economy.corruption": 0.1}
+    assert j["notes"] == body["notes"] and j["error"] is None
     s = client.get(f"/api/jobs/{jid}/summary").json()
     assert s["runs"] == 1 and s["summaries"][0]["months"] == 4 and s["summaries"][0]["scale"] == 0.002
     idx = client.get(f"/api/jobs/{jid}/panel").json()
@@ -315,3 +316,19 @@ def test_serve_json_prints_one_document(tmp_path: Path) -> None:
         assert TOKEN not in json.dumps(doc)
     finally:
         stop_server(proc, signal.SIGKILL)
+
+
+def test_a_loopback_server_answers_only_its_loopback_names(tmp_path: Path) -> None:
+    """A page elsewhere cannot reach the server by a name of its own pointed at 127.0.0.1."""
+    port = free_port()
+    proc = start_server(tmp_path, port, None, "--workers", "1")
+    try:
+        url = f"http://127.0.0.1:{port}/api/health"
+        assert httpx.get(url, headers={"Host": f"localhost:{port}"}).status_code == 200
+        assert httpx.get(url, headers={"Host": f"[::1]:{port}"}).status_code == 200
+        for host in (f"evil.example:{port}", "attacker.test", f"127.0.0.1.nip.io:{port}"):
+            r = httpx.get(url, headers={"Host": host})
+            assert r.status_code == 400 and r.json()["error"].startswith("host:"), host
+            assert httpx.get(f"http://127.0.0.1:{port}/", headers={"Host": host}).status_code == 400
+    finally:
+        stop_server(proc)

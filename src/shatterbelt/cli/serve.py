@@ -69,7 +69,8 @@ def serve(
     srv.check_bind(host, port, tok)
     caps = srv.Caps(max_scale=max_scale, max_runs=max_runs, max_months=max_months, max_jobs=max_jobs,
                     max_body=max_body)
-    config = srv.ServeConfig(data=data, token=tok, workers=workers, caps=caps)
+    hosts = srv.loopback_hosts(host) if srv.is_loopback(host) else None
+    config = srv.ServeConfig(data=data, token=tok, workers=workers, caps=caps, allowed_hosts=hosts)
     config.check()
     _check_port(host, port)
     try:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from .app import create_app
-from .config import TOKEN_ENV, Caps, ServeConfig, check_bind, is_loopback, resolve_token
+from .config import TOKEN_ENV, Caps, ServeConfig, check_bind, is_loopback, loopback_hosts, resolve_token
 
-__all__ = ["TOKEN_ENV", "Caps", "ServeConfig", "check_bind", "create_app", "is_loopback", "resolve_token"]
+__all__ = ["TOKEN_ENV", "Caps", "ServeConfig", "check_bind", "create_app", "is_loopback", "loopback_hosts",
+           "resolve_token"]

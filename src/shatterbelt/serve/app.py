@@ -123,7 +123,8 @@ class JobStatus(BaseModel):
     progress: float
     month: str | None
     request: dict[str, Any]
-    error: str | None
+    error: str | None = Field(description="why the job failed or was interrupted")
+    notes: list[str] = Field(description="notes on the request (a lever outside its documented range)")
     created: float
     started: float | None
     finished: float | None
@@ -223,8 +224,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _status(job: dict[str, Any]) -> JobStatus:
     return JobStatus(id=job["id"], status=job["status"], progress=float(job["progress"]), month=job["month"],
-                     request=job["request"], error=job["error"] if job["error"] else
-                     ("; ".join(job["warnings"]) or None), created=job["created"], started=job["started"],
+                     request=job["request"], error=job["error"], notes=job["warnings"],
+                     created=job["created"], started=job["started"],
                      finished=job["finished"])
 
 
@@ -232,10 +233,22 @@ def _status(job: dict[str, Any]) -> JobStatus:
 class Guard:
     """Token on every API call and a cap on request bodies, in front of the application."""
 
-    def __init__(self, app: ASGIApp, token: str | None, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, max_body: int,
+                 allowed_hosts: tuple[str, ...] | None = None) -> None:
         self.app = app
         self.token = token
         self.max_body = max_body
+        self.allowed_hosts = allowed_hosts
+
+    def _host_ok(self, scope: Scope) -> bool:
+        if self.allowed_hosts is None:
+            return True
+        for k, v in scope.get("headers", []):
+            if k == b"host":
+                h = v.decode("latin-1").strip().lower()
+                name = h[1:h.index("]")] if h.startswith("[") and "]" in h else h.split(":")[0]
+                return name in self.allowed_hosts
+        return False
 
     @staticmethod
     async def _send_error(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
@@ -259,6 +272,10 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if not self._host_ok(scope):
+            await self._send_error(send, 400, "host: this server answers only its loopback names "
+                                   "(127.0.0.1, localhost, ::1)")
             return
         path = scope.get("path", "")
         protected = path.startswith("/api") or path == "/openapi.json"
@@ -435,7 +452,7 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
         """Queue a run (runs = 1) or a small ensemble of a built-in scenario with lever values."""
         _, notes = validate_request(req, caps)
         try:
-            job, created = store.submit(req.canonical(), caps.max_jobs)
+            job, created = store.submit(req.canonical(), caps.max_jobs, notes)
         except TooManyJobs as exc:
             raise ApiError(429, f"jobs: {exc}; wait for one to finish") from None
         return JobCreated(id=job["id"], status=job["status"], created=created, notes=notes)
@@ -558,6 +575,6 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
     async def _report_error(request: Any, exc: ReportError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=404)
 
-    guarded = Guard(app, config.token, caps.max_body)
+    guarded = Guard(app, config.token, caps.max_body, config.allowed_hosts)
     guarded.fastapi = app  # type: ignore[attr-defined]
     return guarded

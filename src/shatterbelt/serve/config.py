@@ -46,6 +46,9 @@ class ServeConfig:
     workers: int = 2
     caps: Caps = field(default_factory=Caps)
     poll_seconds: float = 0.2  # how often an idle worker looks for a queued job
+    #: Host headers answered (None: any); a loopback server answers only its loopback names, so a web page
+    #: elsewhere cannot reach it by pointing a name of its own at 127.0.0.1 (DNS rebinding)
+    allowed_hosts: tuple[str, ...] | None = None
 
     def check(self) -> None:
         if self.workers < 1:
@@ -80,6 +83,11 @@ def is_loopback(host: str) -> bool:
     except OSError:
         return False
     return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+def loopback_hosts(host: str) -> tuple[str, ...]:
+    """The Host names a server bound to loopback ``host`` answers."""
+    return tuple(dict.fromkeys(["127.0.0.1", "localhost", "::1", host.strip().strip("[]").lower()]))
 
 
 def check_bind(host: str, port: int, token: str | None) -> None:

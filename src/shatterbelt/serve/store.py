@@ -101,8 +101,9 @@ class JobStore:
         return d
 
     # ------------------------------------------------------------------ the API's side
-    def submit(self, request: dict[str, Any], max_active: int) -> tuple[dict[str, Any], bool]:
-        """Queue ``request``; returns ``(job, created)``.
+    def submit(self, request: dict[str, Any], max_active: int,
+               notes: list[str] | None = None) -> tuple[dict[str, Any], bool]:
+        """Queue ``request`` (with ``notes`` about it); returns ``(job, created)``.
 
         An identical request already queued, running or done is returned instead of a new
         job (``created`` false).  Past ``max_active`` queued and running jobs, raises
@@ -118,8 +119,8 @@ class JobStore:
             if n >= max_active:
                 raise TooManyJobs(f"{n} jobs are queued or running (the cap is {max_active})")
             jid = uuid.uuid4().hex
-            c.execute("INSERT INTO jobs (id, key, request, status, created) VALUES (?,?,?,?,?)",
-                      (jid, key, key, "queued", time.time()))
+            c.execute("INSERT INTO jobs (id, key, request, status, warnings, created) VALUES (?,?,?,?,?,?)",
+                      (jid, key, key, "queued", json.dumps(notes or []), time.time()))
             row = c.execute("SELECT * FROM jobs WHERE id=?", (jid,)).fetchone()
         return self._row(row), True  # type: ignore[return-value]
 
@@ -179,14 +180,13 @@ class JobStore:
             r = c.execute("SELECT status FROM jobs WHERE id=?", (job_id,)).fetchone()
         return None if r is None else str(r["status"])
 
-    def finish(self, job_id: str, status: str, error: str | None = None,
-               warnings: list[str] | None = None) -> bool:
+    def finish(self, job_id: str, status: str, error: str | None = None) -> bool:
         """Move a running job to a final status; False when it is no longer running (cancelled)."""
         assert status in STATUSES[2:]
         with self._conn() as c:
-            cur = c.execute("UPDATE jobs SET status=?, error=?, warnings=?, finished=?, "
+            cur = c.execute("UPDATE jobs SET status=?, error=?, finished=?, "
                             "progress=CASE WHEN ?='done' THEN 1 ELSE progress END WHERE id=? AND status='running'",
-                            (status, error, json.dumps(warnings or []), time.time(), status, job_id))
+                            (status, error, time.time(), status, job_id))
             return cur.rowcount == 1
 
     def fail_worker(self, worker: int, why: str) -> list[str]:
