@@ -332,3 +332,15 @@ def test_a_loopback_server_answers_only_its_loopback_names(tmp_path: Path) -> No
             assert httpx.get(f"http://127.0.0.1:{port}/", headers={"Host": host}).status_code == 400
     finally:
         stop_server(proc)
+
+
+def test_serve_without_its_extra_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    from shatterbelt.cli import serve as serve_cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(serve_cli.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "fastapi" else real(name, *a))
+    assert main(["serve"]) == 2
+    assert capsys.readouterr().err == "error: serve: needs the 'serve' extra: pip install 'shatterbelt[serve]'\n"
