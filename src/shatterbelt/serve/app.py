@@ -27,6 +27,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
@@ -362,6 +363,7 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
                               "their results and compare them with a baseline.  Every /api route needs "
                               "`Authorization: Bearer <token>` when the server has a token.",
                   docs_url=None, redoc_url=None)  # FastAPI's docs page loads its script from a CDN: not served
+    app.add_middleware(GZipMiddleware, minimum_size=4096)  # figures and reports compress about tenfold
     app.state.store = store
     app.state.pool = pool
     app.state.config = config
