@@ -96,6 +96,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     app = create_app(ServeConfig(data=data, token=None, workers=1,
                                  caps=Caps(max_scale=0.01, max_runs=3, max_months=12, max_jobs=8, max_body=4096)))
     with TestClient(app) as c:
+        c.data = data  # type: ignore[attr-defined]
         yield c
 
 
@@ -121,6 +122,9 @@ def test_scenarios_list_variants_and_levers_with_provenance(client: Any) -> None
     assert cor["value"] == 0.3 and cor["range"] == [0.15, 0.45] and "CPI" in cor["source"]
     assert levers["army.infiltration"]["kind"] == "seed claim"
     assert names["iraq-2010+autocracy"]["levers"] and d["caps"]["max_scale"] == 0.01
+    wd = names["iraq-2010"]["withdrawal"]
+    assert wd["force"] == "us_forces" and wd["month"] == "2011-12" and wd["residual"] == 0 and "Dec 2011" in wd["source"]
+    assert names["iraq-2010+us-stays"]["withdrawal"] is None  # the US stays: no withdrawal in its timeline
     params = client.get("/api/scenarios/iraq-2010/parameters").json()["parameters"]
     assert len(params) > 300 and all({"path", "value", "range", "source"} <= set(p) for p in params)
 
@@ -171,6 +175,21 @@ def test_a_job_runs_and_its_results_come_back(client: Any) -> None:
     assert {jid, base} <= {x["id"] for x in listed}
 
 
+def test_the_withdrawal_lever_moves_the_date_and_leaves_a_residual_force(client: Any) -> None:
+    import yaml
+
+    req = {**SMALL, "withdrawal": {"month": "2010-08", "residual": 20000}}
+    jid = client.post("/api/jobs", json=req).json()["id"]
+    j = wait_job(client.get, jid)
+    assert j["status"] == "done" and j["request"]["withdrawal"] == {"month": "2010-08", "residual": 20000.0}
+    sc = yaml.safe_load((client.data / "jobs" / jid / "scenario.resolved.yaml").read_text())
+    troops = [(str(e["date"]), e["level"]) for e in sc["timeline"] if e["type"] == "foreign_troops"]
+    assert troops == [("2010-06-04", 88000), ("2010-08-15", 20000)]
+    total = [sum(client.get(f"/api/jobs/{jid}/panel/foreign_troops", params={"region": r}).json()["values"][m]
+                 for r in client.get(f"/api/jobs/{jid}/panel").json()["regions"]) for m in (0, 2, 3)]
+    assert total == [88000, 20000, 20000]
+
+
 def test_a_small_ensemble_is_a_job(client: Any) -> None:
     jid = client.post("/api/jobs", json={**SMALL, "runs": 3, "seed": 11}).json()["id"]
     assert wait_job(client.get, jid)["status"] == "done"
@@ -199,6 +218,9 @@ def test_a_small_ensemble_is_a_job(client: Any) -> None:
     ({"until": "2010-13"}, "until:"),
     ({"seed": -1}, "seed:"),
     ({"file": "/etc/passwd"}, "file: Extra inputs are not permitted"),
+    ({"withdrawal": {"month": "2016-01"}}, "withdrawal.month: 2016-01 is outside the scenario's 2010-07..2014-12"),
+    ({"withdrawal": {"month": "2011-12", "residual": -5}}, "withdrawal.residual:"),
+    ({"withdrawal": {"residual": 5}}, "withdrawal.month: Field required"),
 ])
 def test_a_bad_request_is_422_naming_the_field(client: Any, body: dict[str, Any], field: str) -> None:
     r = client.post("/api/jobs", json={**SMALL, **body})

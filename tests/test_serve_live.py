@@ -216,6 +216,9 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
                 # the lever shows its documented range and source
                 row = page.locator(".lever[data-path='economy.corruption']")
                 assert "range 0.15 to 0.45" in row.inner_text() and "CPI" in row.inner_text()
+                # the withdrawal control starts at the timeline's own withdrawal
+                assert page.input_value("#wd-month") == "2011-12" and page.input_value("#wd-residual") == "0"
+                assert not page.is_checked("#wd-on")
                 page.fill("#scale", "0.002")
                 page.fill("#until", "2012-12")
                 row.locator("input[type=range]").fill("0.44")  # move the lever

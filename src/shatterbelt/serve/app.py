@@ -90,6 +90,13 @@ class Lever(BaseModel):
     integer: bool
 
 
+class WithdrawalInfo(BaseModel):
+    force: str
+    month: str
+    residual: float
+    source: str
+
+
 class ScenarioEntry(BaseModel):
     name: str
     kind: str
@@ -98,6 +105,8 @@ class ScenarioEntry(BaseModel):
     horizon: str
     months: int
     levers: list[Lever]
+    withdrawal: WithdrawalInfo | None = Field(description="the foreign force's withdrawal in the timeline, "
+                                              "which a job's `withdrawal` replaces")
 
 
 class ScenarioList(BaseModel):
@@ -440,7 +449,8 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
             info = scenario_info(it["name"])
             out.append(ScenarioEntry(name=it["name"], kind=it["kind"], description=it["description"],
                                      start=info["start"], horizon=info["horizon"], months=info["months"],
-                                     levers=[Lever(**lv) for lv in info["levers"]]))
+                                     levers=[Lever(**lv) for lv in info["levers"]],
+                                     withdrawal=info["withdrawal"]))
         return ScenarioList(default="iraq-2010", scenarios=out, caps=caps_json)
 
     @api.get("/scenarios/{name}/parameters", response_model=ParameterList, responses={422: ERRORS[422]})
@@ -526,15 +536,15 @@ def create_app(config: ServeConfig, start_workers: bool = True) -> Any:
         folder = done_folder(job_id)
         job = job_or_404(job_id)
         if baseline is None:
-            base_req = {**job["request"], "levers": {}}
+            base_req = {**job["request"], "levers": {}, "withdrawal": None}
             found = store.find_done(base_req)
             if found is None:
                 raise ApiError(404, "baseline: no finished job of the same request without levers; submit it "
-                                    "(POST /api/jobs with \"levers\": {}) and ask again")
+                                    "(POST /api/jobs without levers and withdrawal) and ask again")
             baseline = found["id"]
         base_folder = done_folder(baseline)
-        levers = job["request"].get("levers") or {}
-        label = "with levers" if levers else "this job"
+        changed = job["request"].get("levers") or job["request"].get("withdrawal")
+        label = "with levers" if changed else "this job"
         if baseline == job_id:
             label = "the same job"
         try:

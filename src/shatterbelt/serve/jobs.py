@@ -40,6 +40,16 @@ MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 LeverValue = Annotated[float, Field(allow_inf_nan=False)]
 
 
+class Withdrawal(BaseModel):
+    """When the foreign force leaves and what it leaves behind: from ``month`` on it holds ``residual``
+    troops (every later change of its level in the timeline is dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    month: str = Field(pattern=MONTH_PATTERN, description="the month the force drops to its residual level, YYYY-MM")
+    residual: float = Field(0.0, ge=0, le=1_000_000, allow_inf_nan=False, description="troops left from that month")
+
+
 class JobRequest(BaseModel):
     """A run (``runs`` = 1) or a small ensemble of a built-in scenario with lever values."""
 
@@ -54,12 +64,16 @@ class JobRequest(BaseModel):
     seed: int = Field(0, ge=0, lt=2**63, description="seed of the first run")
     levers: dict[Annotated[str, Field(max_length=200, pattern=PATH_PATTERN)], LeverValue] = Field(
         default_factory=dict, description="parameter path -> value, as `--set path=value` (numbers only)")
+    withdrawal: Withdrawal | None = Field(None, description="the foreign force's withdrawal month and residual "
+                                          "force (default: the scenario's timeline)")
 
     def canonical(self) -> dict[str, Any]:
         """The request with every default filled in and levers sorted (the store's dedup key)."""
         d = self.model_dump()
         d["levers"] = {k: float(v) for k, v in sorted(self.levers.items())}
         d["scale"] = float(self.scale)
+        if self.withdrawal is not None:
+            d["withdrawal"] = {"month": self.withdrawal.month, "residual": float(self.withdrawal.residual)}
         return d
 
 
@@ -114,24 +128,80 @@ def check_spec(spec: str) -> None:
 _RESOLVING = threading.RLock()
 
 
+def foreign_force(raw: dict[str, Any]) -> str | None:
+    """The id of the scenario's (first) foreign force, if it has one."""
+    for a in raw.get("actors") or []:
+        if isinstance(a, dict) and a.get("kind") == "foreign_force":
+            return str(a["id"])
+    return None
+
+
+def _troop_events(raw: dict[str, Any], force: str) -> list[dict[str, Any]]:
+    return [ev for ev in raw.get("timeline") or [] if isinstance(ev, dict) and ev.get("type") == "foreign_troops"
+            and ev.get("force") == force]
+
+
+def _withdrawal_event(raw: dict[str, Any], force: str) -> dict[str, Any] | None:
+    """The scenario's own withdrawal: the last change of the force's level, when it halves it or more."""
+    evs = sorted(_troop_events(raw, force), key=lambda e: str(e.get("date")))
+    if len(evs) < 2 or float(evs[-1]["level"]) >= 0.5 * float(evs[-2]["level"]):
+        return None
+    return evs[-1]
+
+
+def default_withdrawal(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The scenario's own withdrawal (force, month, residual troops, source), if its timeline has one."""
+    force = foreign_force(raw)
+    last = None if force is None else _withdrawal_event(raw, force)
+    if force is None or last is None:
+        return None
+    return {"force": force, "month": str(last["date"])[:7], "residual": float(last["level"]),
+            "source": str(last.get("source", ""))}
+
+
+def apply_withdrawal(raw: dict[str, Any], month: str, residual: float) -> dict[str, Any]:
+    """``raw`` whose foreign force drops to ``residual`` troops in ``month`` (mid-month) and stays there:
+    the timeline's own withdrawal and every later change of the force's level are replaced."""
+    force = foreign_force(raw)
+    if force is None:
+        raise RequestError("withdrawal: this scenario has no foreign force")
+    start, horizon = str(raw.get("start")), str(raw.get("horizon"))
+    if not (start <= month <= horizon):
+        raise RequestError(f"withdrawal.month: {month} is outside the scenario's {start}..{horizon}")
+    date = f"{month}-15"
+    own = _withdrawal_event(raw, force)
+    keep = [ev for ev in raw.get("timeline") or [] if ev is not own and not (
+        isinstance(ev, dict) and ev.get("type") == "foreign_troops" and ev.get("force") == force
+        and str(ev.get("date")) >= date)]
+    keep.append({"type": "foreign_troops", "date": date, "force": force, "level": float(residual),
+                 "source": f"{LEVER_ORIGIN}: withdrawal to {residual:g} troops in {month}"})
+    return {**raw, "timeline": sorted(keep, key=lambda e: str(e.get("date", "")) if isinstance(e, dict) else "")}
+
+
+Key = tuple[tuple[str, float], ...]
+
+
 @lru_cache(maxsize=64)
-def _scenario_cached(spec: str, levers: tuple[tuple[str, float], ...]) -> Scenario:
+def _scenario_cached(spec: str, levers: Key, withdrawal: tuple[str, float] | None) -> Scenario:
     sets = [f"{p}={json.dumps(v)}" for p, v in levers]
     with hold_range_warnings(emit=False):  # a lever outside its range is a note of the job (validate_request)
         raw, label = load_raw(spec)
+        if withdrawal is not None:
+            raw = apply_withdrawal(raw, *withdrawal)
         return validate(apply_overrides(raw, sets, origin=LEVER_ORIGIN), label)
 
 
-def _scenario(spec: str, levers: tuple[tuple[str, float], ...]) -> Scenario:
+def _scenario(spec: str, levers: Key, withdrawal: tuple[str, float] | None = None) -> Scenario:
     with _RESOLVING:
-        return _scenario_cached(spec, levers)
+        return _scenario_cached(spec, levers, withdrawal)
 
 
-def build_scenario(spec: str, levers: dict[str, float]) -> Scenario:
+def build_scenario(spec: str, levers: dict[str, float], withdrawal: Withdrawal | None = None) -> Scenario:
     """The validated scenario of a request (cached); RequestError naming the field otherwise."""
     check_spec(spec)
+    wd = None if withdrawal is None else (withdrawal.month, float(withdrawal.residual))
     try:
-        return _scenario(spec, tuple(sorted((k, float(v)) for k, v in levers.items())))
+        return _scenario(spec, tuple(sorted((k, float(v)) for k, v in levers.items())), wd)
     except ScenarioError as exc:
         msg = str(exc)
         msg = msg.replace(f"{LEVER_ORIGIN} ", "levers.")
@@ -174,8 +244,11 @@ def _scenario_info(spec: str) -> dict[str, Any]:
         cands = [p for p in params.values() if p["range"] and p["range"][1] > p["range"][0]
                  and not p["path"].startswith(("parameters.", "politics."))]
         levers = [_lever_entry(p, p["path"], p["path"].split(".")[0]) for p in cands[:MAX_DEFAULT_LEVERS]]
+    with hold_range_warnings(emit=False):
+        raw, _ = load_raw(spec)
     return {"name": spec, "title": sc.name, "country": sc.country, "start": sc.start, "horizon": sc.horizon,
-            "months": len(sc.months()), "levers": levers, "parameters": len(params), "sha256": scenario_hash(sc)}
+            "months": len(sc.months()), "levers": levers, "withdrawal": default_withdrawal(raw),
+            "parameters": len(params), "sha256": scenario_hash(sc)}
 
 
 @lru_cache(maxsize=1)
@@ -211,7 +284,7 @@ def validate_request(req: JobRequest, caps: Caps) -> tuple[Scenario, list[str]]:
         raise RequestError(f"seed: the last run's seed {req.seed + req.runs - 1} would reach 2^63")
     check_spec(req.scenario)
     base = build_scenario(req.scenario, {})
-    sc = build_scenario(req.scenario, req.levers) if req.levers else base
+    sc = build_scenario(req.scenario, req.levers, req.withdrawal) if (req.levers or req.withdrawal) else base
     if req.until is not None and not (sc.start <= req.until <= sc.horizon):
         raise RequestError(f"until: {req.until} is outside the scenario's {sc.start}..{sc.horizon}")
     n = months_of(sc, req.until)
@@ -248,7 +321,7 @@ def run_job(job_id: str, request: dict[str, Any], tmp: Path, final: Path,
     """
     req = JobRequest.model_validate(request)
     t0 = time.perf_counter()
-    sc = build_scenario(req.scenario, req.levers)
+    sc = build_scenario(req.scenario, req.levers, req.withdrawal)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     n_months = months_of(sc, req.until)
@@ -270,6 +343,8 @@ def run_job(job_id: str, request: dict[str, Any], tmp: Path, final: Path,
                 runs_meta.append({"run_id": rid, "scenario": req.scenario, "index": i, "sample": -1, "seed": seed})
         if req.runs > 1:
             overrides = [f"{k}={v:g}" for k, v in sorted(req.levers.items())]
+            if req.withdrawal is not None:
+                overrides.append(f"withdrawal={req.withdrawal.month}:{req.withdrawal.residual:g}")
             manifest = {"format": 1, "kind": "ensemble", "package_version": __version__,
                         "scenarios": [{"label": req.scenario, "sha256": scenario_hash(sc)}], "scale": req.scale,
                         "until": req.until, "panel": "full", "overrides": overrides,

@@ -73,6 +73,23 @@
     if (!$('until').value || $('until').value > last || $('until').value < sc.start) $('until').value = last < sc.horizon ? last : sc.horizon;
     state.levers = sc.levers;
     renderLevers();
+    renderWithdrawal(sc);
+  }
+  function renderWithdrawal(sc) {
+    var w = sc.withdrawal;
+    $('withdrawal').hidden = !w; $('wd-on').checked = false;
+    if (!w) return;
+    $('wd-force').textContent = w.force.replace(/_/g, ' ');
+    $('wd-month').min = sc.start; $('wd-month').max = sc.horizon; $('wd-month').value = w.month;
+    $('wd-residual').value = w.residual; $('wd-residual-range').value = w.residual;
+    $('wd-source').textContent = 'timeline: ' + w.month + ', ' + fmt(w.residual) + ' troops left (' + w.source + ')';
+  }
+  $('wd-residual-range').addEventListener('input', function () { $('wd-residual').value = this.value; $('wd-on').checked = true; });
+  $('wd-residual').addEventListener('input', function () { $('wd-residual-range').value = this.value; $('wd-on').checked = true; });
+  $('wd-month').addEventListener('input', function () { $('wd-on').checked = true; });
+  function withdrawalValue() {
+    if ($('withdrawal').hidden || !$('wd-on').checked || !$('wd-month').value) return null;
+    return { month: $('wd-month').value, residual: +$('wd-residual').value };
   }
   function leverRow(lv) {
     var div = document.createElement('div'); div.className = 'lever'; div.setAttribute('data-path', lv.path);
@@ -113,25 +130,27 @@
     return out;
   }
   $('scenario').addEventListener('change', onScenario);
-  $('reset').addEventListener('click', renderLevers);
+  $('reset').addEventListener('click', function () { renderLevers(); var sc = currentScenario(); if (sc) renderWithdrawal(sc); });
 
   // ------------------------------------------------------------------ jobs
-  function request(levers) {
+  function request(levers, withdrawal) {
     var until = $('until').value || null;
-    return { scenario: $('scenario').value, scale: +$('scale').value, until: until, runs: +$('runs').value,
-             seed: +$('seed').value, levers: levers };
+    var body = { scenario: $('scenario').value, scale: +$('scale').value, until: until, runs: +$('runs').value,
+                 seed: +$('seed').value, levers: levers };
+    if (withdrawal) body.withdrawal = withdrawal;
+    return body;
   }
   function setBusy(busy) { $('run').disabled = busy; $('cancel').disabled = !busy; }
   function run() {
     showError(''); stopPolling();
-    var levers = leverValues();
-    var wantBase = $('with-baseline').checked && Object.keys(levers).length > 0;
+    var levers = leverValues(), wd = withdrawalValue();
+    var wantBase = $('with-baseline').checked && (Object.keys(levers).length > 0 || wd !== null);
     setBusy(true); $('status').textContent = 'submitting...';
-    api('POST', '/api/jobs', request(levers)).then(function (j) {
+    api('POST', '/api/jobs', request(levers, wd)).then(function (j) {
       state.job = j.id; state.baseline = null;
       if (j.notes && j.notes.length) showError('note: ' + j.notes.join('\n'));
       if (!wantBase) return null;
-      return api('POST', '/api/jobs', request({})).then(function (b) { state.baseline = b.id; });
+      return api('POST', '/api/jobs', request({}, null)).then(function (b) { state.baseline = b.id; });
     }).then(function () { poll(); }).catch(function (e) { setBusy(false); $('status').textContent = 'refused'; showError(e.message); });
   }
   function stopPolling() { if (state.timer) { clearTimeout(state.timer); state.timer = null; } }
@@ -162,7 +181,7 @@
       var tb = document.querySelector('#jobs tbody'); tb.innerHTML = '';
       d.jobs.forEach(function (j) {
         var tr = document.createElement('tr');
-        var lev = Object.keys(j.request.levers || {}).length;
+        var lev = Object.keys(j.request.levers || {}).length + (j.request.withdrawal ? 1 : 0);
         tr.innerHTML = '<td><code>' + j.id.slice(0, 8) + '</code></td><td>' + esc(j.request.scenario) + (lev ? ' (' + lev + ' levers)' : '') +
           '</td><td>' + esc(j.status) + '</td>';
         if (j.status === 'done') tr.addEventListener('click', function () { state.job = j.id; state.baseline = null; showJob(j.id, null); });
