@@ -7,8 +7,10 @@
 * :mod:`.results` — summaries, panel slices, events, figures and comparisons read back;
 * ``static/`` — the dashboard (HTML, CSS, JS shipped in the package; nothing from a CDN).
 
->>> from shatterbelt.serve import Caps, ServeConfig, create_app
->>> app = create_app(ServeConfig(data="serve-data", token=None, workers=2, caps=Caps(max_scale=0.02)))
+From Python (any ASGI server runs the application; ``shatterbelt serve`` uses uvicorn)::
+
+    from shatterbelt.serve import Caps, ServeConfig, create_app
+    app = create_app(ServeConfig(data="out/serve", token=None, workers=2, caps=Caps(max_scale=0.02)))
 """
 
 from __future__ import annotations
