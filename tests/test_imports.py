@@ -40,7 +40,7 @@ LAYERS: dict[str, int] = {
     # report reads only what runs write (and a Result held in memory), so Result.plot can use it
     "sim": 6, "result": 6, "outputs": 6, "summary": 6, "models": 6, "report": 6, "exports": 6,
     "experiments": 7,
-    "cli": 8, "__main__": 8,
+    "cli": 8, "__main__": 8, "serve": 8,
 }
 
 #: third-party packages that only an extra installs (or that may be absent on a platform)

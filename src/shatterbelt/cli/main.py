@@ -24,6 +24,7 @@ from ..errors import ShatterbeltError
 from ..scenario.params import ParameterRangeWarning
 from . import author, end_startup, epstein, experiments, export, inference, politics, report  # noqa: F401  (inference registers into experiments.app)
 from . import run as run_commands
+from . import serve as serve_commands
 from .common import extra_message, missing_extra
 
 app = typer.Typer(
@@ -68,6 +69,7 @@ app.add_typer(experiments.app)
 app.add_typer(report.app)
 app.add_typer(export.app)
 app.add_typer(author.app)
+app.add_typer(serve_commands.app)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
