@@ -73,7 +73,7 @@ def test_scenarios_validate_params_model_json(capsys):
     names = [s["name"] for s in items]
     assert rc == 0 and "iraq-2010" in names and "iraq-2010+us-stays" in names
     politics = {s["name"] for s in items if s["kind"] == "politics"}
-    assert politics == {"iraq-2005", "iraq-2010", "iraq-2014", "iraq-2018"}
+    assert politics == {"iraq-2005", "iraq-2010", "iraq-2014", "iraq-2018", "lebanon-2005"}
     assert all(s["description"] for s in items if s["kind"] == "politics")
     rc, out, _ = run_cli(capsys, "scenarios")
     assert rc == 0 and "iraq-2014" in out and "politics" in out

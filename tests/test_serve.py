@@ -119,7 +119,7 @@ def test_scenarios_list_variants_and_levers_with_provenance(client: Any) -> None
     assert names["iraq-2010+us-stays"]["kind"] == "variant"
     levers = {lv["path"]: lv for lv in names["iraq-2010"]["levers"]}
     cor = levers["economy.corruption"]
-    assert cor["value"] == 0.3 and cor["range"] == [0.15, 0.45] and "CPI" in cor["source"]
+    assert cor["value"] == 0.3 and cor["range"] == [0.0, 0.45] and "CPI" in cor["source"]
     assert levers["army.infiltration"]["kind"] == "seed claim"
     assert names["iraq-2010+autocracy"]["levers"] and d["caps"]["max_scale"] == 0.01
     wd = names["iraq-2010"]["withdrawal"]
