@@ -130,7 +130,7 @@ def test_scenarios_list_variants_and_levers_with_provenance(client: Any) -> None
 
 
 def test_a_job_runs_and_its_results_come_back(client: Any) -> None:
-    req = {**SMALL, "levers": {"economy.corruption": 0.1, "actors.aqi.size": 2000}}
+    req = {**SMALL, "levers": {"economy.corruption": 0.6, "actors.aqi.size": 2000}}
     r = client.post("/api/jobs", json=req)
     assert r.status_code == 202
     body = r.json()
