@@ -141,7 +141,7 @@ def test_a_job_runs_and_its_results_come_back(client: Any) -> None:
     assert again["id"] == jid and again["created"] is False
     j = wait_job(client.get, jid)
     assert j["status"] == "done" and j["progress"] == 1.0 and j["month"] == "2010-10"
-    assert j["request"]["levers"] == {"actors.aqi.size": 2000.0, "economy.corruption": 0.1}
+    assert j["request"]["levers"] == {"actors.aqi.size": 2000.0, "economy.corruption": 0.6}
     assert j["notes"] == body["notes"] and j["error"] is None
     s = client.get(f"/api/jobs/{jid}/summary").json()
     assert s["runs"] == 1 and s["summaries"][0]["months"] == 4 and s["summaries"][0]["scale"] == 0.002

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from ..exports.panel import compact
 from ..report.data import NATIONAL, Group, ReportData, load
 from ..report.figures import Figure, comparison_bars, standard_figures
 from ..report.html import key_figures
@@ -64,8 +65,7 @@ def summaries(folder: Path) -> list[dict[str, Any]]:
 
 
 def panel_index(folder: Path) -> dict[str, Any]:
-    t = pq.read_table(run_dirs(folder)[0] / "panel.parquet", columns=["region", "metric"])
-    df = t.to_pandas()
+    df = compact(pq.read_table(run_dirs(folder)[0] / "panel.parquet")).to_pandas()
     national = sorted(set(df.loc[df["region"] == NATIONAL, "metric"]))
     regional = sorted(set(df.loc[df["region"] != NATIONAL, "metric"]))
     regions = sorted(set(df["region"]) - {NATIONAL})
@@ -75,7 +75,7 @@ def panel_index(folder: Path) -> dict[str, Any]:
 def panel_slice(folder: Path, metric: str, region: str, run: int) -> dict[str, Any] | None:
     """One metric at one place of one run by month (None when not recorded)."""
     dirs = run_dirs(folder)
-    t = pq.read_table(dirs[run] / "panel.parquet").to_pandas()
+    t = compact(pq.read_table(dirs[run] / "panel.parquet")).to_pandas()
     rows = t[(t["metric"] == metric) & (t["region"] == region)]
     if rows.empty:
         return None
