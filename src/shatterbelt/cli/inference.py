@@ -5,6 +5,7 @@ They share the options of :func:`shatterbelt.cli.experiments.experiment` (see th
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,38 +20,48 @@ __all__ = ["app"]
 @experiment()
 def claims(
     opts: Shared,
-    runs: Annotated[int, typer.Option(help="paired runs per scenario (samples x replicates)")] = 40,
+    runs: Annotated[int, typer.Option(help="paired runs per scenario (samples x replicates); warns below 20")] = 40,
     claim: Annotated[list[str] | None, typer.Option(help="run only these claims (C1..C8, repeatable)")] = None,
     replicates: Annotated[int, typer.Option(help="seeds per parameter sample")] = 2,
     base: Annotated[str, typer.Option(help="the essay's world (variants are composed onto it)")] = DEFAULT_SCENARIO,
     vary: Vary = None,
 ) -> None:
-    """The essay's eight claims as paired experiments: effect, 90% interval, verdict, share of parameter space."""
-    from ..experiments.claims import run_claims
+    """The essay's eight claims as pre-registered paired tests: effect B - A, 90% interval, minimum effect, verdict."""
+    from ..experiments.claims import claims_json, pairs_warning, run_claims
+    from ..experiments.stats import finite_or_none
 
+    warn = pairs_warning(runs)
+    if warn:
+        print(warn, file=sys.stderr)
     out_dir = opts.out_dir("claims")
     results = run_claims(runs, out_dir, claim_ids=list(claim or []), replicates=replicates, base=base,
                          vary=list(vary or []), panel="none", **opts.common(), **opts.run_kw())
+    saved = {"csv": str(Path(out_dir) / "claims.csv"), "verdicts_csv": str(Path(out_dir) / "claims_verdicts.csv"),
+             "json": str(Path(out_dir) / "claims.json")}
     if opts.json:
-        emit_json({"claims": [r.to_json() for r in results],
-                   "saved": {"csv": str(Path(out_dir) / "claims.csv"), "json": str(Path(out_dir) / "claims.json")}})
+        emit_json(finite_or_none({**claims_json(results), "saved": saved}))
         return
     rows = []
     for r in results:
-        rows.append([f"{r.claim.id} {r.claim.title}", "claim, over its metrics", "", "", r.verdict.upper(),
-                     _f(r.share, 2)])
-        for m in r.metrics:
+        for k, m in enumerate(r.metrics):
             sign = "+" if m.direction > 0 else "-"
             label = f"{m.label} ({sign}{'' if not m.threshold else f' vs {m.threshold:g}'})"
-            rows.append(["", label, _f(m.effect), f"[{_f(m.lo)}, {_f(m.hi)}]", m.verdict, _f(m.share, 2)])
+            rows.append([f"{r.claim.id} {r.claim.title}" if k == 0 else "", label, _f(m.effect),
+                         f"[{_f(m.lo)}, {_f(m.hi)}]", _f(m.min_effect), m.verdict, _f(m.share, 2)])
     n = results[0].n_samples if results else 0
     k = results[0].replicates if results else 0
-    _table(f"The essay's claims under this model ({n} parameter samples x {k} seeds; effect = essay's world "
-           "- counterfactual; expected sign in brackets)",
-           ["claim", "metric (expected sign)", "effect", "90% interval", "verdict", "share of space"], rows)
+    _table(f"The essay's claims under this model, per metric ({n} parameter samples x {k} seeds; effect = B - A = "
+           "counterfactual - essay's world, C7: the value; predicted sign in brackets)",
+           ["claim", "metric (predicted sign)", "effect", "90% interval", "min. effect", "verdict", "share of space"],
+           rows)
+    _table("Verdicts per claim (supported: >= 1 metric supported, none contradicted; contradicted: the mirror; "
+           "else inconclusive)", ["claim", "verdict", "metric verdicts", "share of space"],
+           [[f"{r.claim.id} {r.claim.title}", r.verdict.upper(), ", ".join(m.verdict for m in r.metrics),
+             _f(r.share, 2)] for r in results])
     for r in results:
-        print(f'{r.claim.id}: "{r.claim.sentence}" -- {r.claim.design_note}')
-    print(f"saved {Path(out_dir) / 'claims.csv'} and claims.json (per-metric rows in claims_metrics.csv)")
+        print(f'{r.claim.id}: "{r.claim.sentence}" -- {r.claim.design_note}'
+              + (f"; left out: {r.claim.dropped}" if r.claim.dropped else ""))
+    print(f"saved {saved['csv']} (one row per claim and metric), claims_verdicts.csv and claims.json")
 
 
 @experiment(shared_until=False)
