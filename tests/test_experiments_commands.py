@@ -28,33 +28,42 @@ def run_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
 
 def test_claim_verdict_flips_when_its_mechanism_is_switched_off(tmp_path: Path, capsys) -> None:
     common = ["claims", "--claim", "C3", "--runs", "4", "--until", "2011-12", *TINY]
-    on = run_json([*common, "--out", str(tmp_path / "on")], capsys)["claims"][0]
-    off = run_json([*common, *MECHANISM_OFF, "--out", str(tmp_path / "off")], capsys)["claims"][0]
-    assert on["verdict"] == "supported"
-    cohesion = {m["metric"]: m for m in on["per_metric"]}["army_cohesion.mean"]
-    assert cohesion["hi"] < 0  # infiltration lowers the army's cohesion in these runs
+    on = run_json([*common, "--out", str(tmp_path / "on")], capsys)
+    off = run_json([*common, *MECHANISM_OFF, "--out", str(tmp_path / "off")], capsys)
+    assert any(r["effect"] != 0 for r in on["rows"])  # infiltration changes decisions in these runs
     # with politicization and the infiltration discount off, infiltration changes no decision:
     # the paired runs are identical, every effect is exactly zero
-    assert off["verdict"] == "inconclusive"
-    assert all(m["effect"] == 0 and m["lo"] == 0 and m["hi"] == 0 for m in off["per_metric"])
+    assert off["claims"][0]["verdict"] == "inconclusive"
+    assert all(r["effect"] == 0 and r["lo"] == 0 and r["hi"] == 0 for r in off["rows"])
+    assert all(r["reason"].startswith("no effect") for r in off["rows"])
+    assert on["warnings"] and "20" in on["warnings"][0]  # 4 pairs: warned
 
 
-def test_claims_gives_eight_rows_with_intervals_and_saves_them(tmp_path: Path, capsys) -> None:
+def test_claims_gives_one_row_per_claim_and_metric_and_verdicts_apart(tmp_path: Path, capsys) -> None:
     out = tmp_path / "claims"
     doc = run_json(["claims", "--runs", "2", "--replicates", "1", "--until", "2012-03", *TINY, "--out", str(out)], capsys)
-    rows = doc["claims"]
-    assert [r["claim"] for r in rows] == [f"C{i}" for i in range(1, 9)]
+    verdicts = doc["claims"]
+    assert [r["claim"] for r in verdicts] == [f"C{i}" for i in range(1, 9)]
+    for v in verdicts:
+        assert v["verdict"] in {"supported", "contradicted", "inconclusive"} and v["rule"] == doc["claim_rule"]
+        assert v["sentence"] and v["metrics"] and "effect" not in v
+        assert 0.0 <= v["share_of_parameter_space"] <= 1.0
+    rows = doc["rows"]
+    assert len(rows) == sum(len(v["metrics"]) for v in verdicts)
     for r in rows:
-        assert r["verdict"] in {"supported", "contradicted", "inconclusive"}
-        assert r["sentence"] and r["metrics"]
-        lo, hi = r["interval90"]
-        assert lo is not None and hi is not None and lo <= r["effect"] <= hi
-        assert 0.0 <= r["share_of_parameter_space"] <= 1.0
+        assert r["lo"] <= r["effect"] <= r["hi"] and r["min_effect"] >= 0 and r["min_effect_reason"]
+    assert doc["sign"].startswith("B - A")
     with open(out / "claims.csv", encoding="utf-8") as f:
+        assert len(list(csv.DictReader(f))) == len(rows)
+    with open(out / "claims_verdicts.csv", encoding="utf-8") as f:
         assert len(list(csv.DictReader(f))) == 8
     rc = main(["claims", "--runs", "2", "--replicates", "1", "--until", "2012-03", *TINY, "--out", str(out)])
-    text = capsys.readouterr().out
-    assert rc == 0 and "C8 worse than the dictatorship" in text and "share of space" in text
+    cap = capsys.readouterr()
+    assert rc == 0 and "C8 worse than the dictatorship" in cap.out and "share of space" in cap.out
+    assert "min. effect" in cap.out and "warning: --runs 2" in cap.err
+    assert main(["claims", "--runs", "1", "--replicates", "1", *TINY, "--out", str(tmp_path / "one")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "single pair" in err
 
 
 def test_compare_pairs_runs_with_common_random_numbers(tmp_path: Path, capsys) -> None:

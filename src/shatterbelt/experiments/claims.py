@@ -441,8 +441,8 @@ def scenarios_for(claims: list[Claim], base: str = BASE) -> list[str]:
 
 def pairs_warning(runs: int) -> str | None:
     """The warning for a design with fewer pairs than :data:`MIN_PAIRS_ADVISED` (None when enough)."""
-    if runs >= MIN_PAIRS_ADVISED:
-        return None
+    if runs >= MIN_PAIRS_ADVISED or runs < MIN_PAIRS:
+        return None  # enough, or refused outright
     return (f"warning: --runs {runs}: fewer than {MIN_PAIRS_ADVISED} pairs per claim; intervals are wide and "
             "verdicts fragile")
 
