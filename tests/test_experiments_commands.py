@@ -97,15 +97,19 @@ def test_backtest_prints_windows_baselines_and_the_exponent(tmp_path: Path, caps
     assert 1.5 < doc["event_size_exponent"]["alpha_median"] < 4
 
 
+@pytest.mark.slow  # about 35 s: 43 runs of iraq-2010
 def test_calibrate_writes_an_overlay_that_run_applies_and_refuses_late_targets(tmp_path: Path, capsys) -> None:
     out = tmp_path / "cal"
-    rc = main(["calibrate", "--runs", "4", "--rounds", "1", "--accept", "0.5", "--until", "2011-12",
+    rc = main(["calibrate", "--runs", "40", "--rounds", "1", "--accept", "0.5", "--ppc", "3", "--until", "2011-12",
                "--param", "parameters.violence.rate_insurgency", *TINY, "--out", str(out)])
     assert rc == 0, capsys.readouterr().err
     doc = yaml.safe_load((out / "calibrated.yaml").read_text())
     assert doc["cutoff"] == "2011-12" and {t["key"] for t in doc["targets"]} == {"ibc_2010", "ibc_2011", "ucdp_2011"}
+    assert doc["posterior"]["accepted"] == 20 and doc["posterior"]["ess"] == pytest.approx(20.0)
     p = doc["parameters"]["parameters.violence.rate_insurgency"]
-    assert p["source"].startswith("calibrated (<=2012)") and p["range"][0] <= p["value"] <= p["range"][1]
+    assert p["source"].startswith("calibrated (<=2012): ABC-SMC") and p["range"][0] <= p["value"] <= p["range"][1]
+    check = json.loads((out / "calibration.json").read_text())["predictive_check"]
+    assert check["runs"] == 3 and {t["target"] for t in check["targets"]} == {"ibc_2010", "ibc_2011", "ucdp_2011"}
     capsys.readouterr()
     run_out = tmp_path / "run"
     assert main(["run", "--params", str(out / "calibrated.yaml"), "--scale", "0.002", "--until", "2010-08",
@@ -114,15 +118,21 @@ def test_calibrate_writes_an_overlay_that_run_applies_and_refuses_late_targets(t
     assert resolved["parameters"]["violence"]["rate_insurgency"]["value"] == p["value"]
     capsys.readouterr()
     for bad in (["--target", "ibc_2013"], ["--until", "2013-06"]):
-        rc = main(["calibrate", "--runs", "4", *bad, *TINY, "--out", str(tmp_path / "late")])
+        rc = main(["calibrate", "--runs", "100", *bad, *TINY, "--out", str(tmp_path / "late")])
         err = capsys.readouterr().err
         assert rc == 2 and err.count("\n") == 1 and ("cut-off" in err or "out-of-sample" in err)
+    # too few accepted draws for a 5-95% interval: refused before any run, in one line
+    rc = main(["calibrate", "--runs", "40", "--accept", "0.2", *TINY, "--out", str(tmp_path / "few")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "--runs" in err and "20" in err
+    assert not (tmp_path / "few").exists()
 
 
 def test_sensitivity_morris_ranks_parameters(tmp_path: Path, capsys) -> None:
-    doc = run_json(["sensitivity", "--outcome", "deaths", "--vary", "parameters.violence.rate_*", "--runs", "16",
-                    "--until", "2011-06", *TINY, "--out", str(tmp_path / "sa")], capsys)
+    doc = run_json(["sensitivity", "--outcome", "deaths", "--vary", "parameters.violence.rate_*", "--groups",
+                    "parameter", "--runs", "16", "--seeds", "1", "--until", "2011-06", *TINY,
+                    "--out", str(tmp_path / "sa")], capsys)
     rows = doc["outcomes"]["deaths.total"]
-    assert doc["method"] == "morris" and len(rows) >= 2
+    assert doc["method"] == "morris" and len(rows) >= 2 and doc["seeds_per_point"] == 1
     mu = [r["mu_star"] for r in rows]
     assert mu == sorted(mu, reverse=True) and mu[0] > 0

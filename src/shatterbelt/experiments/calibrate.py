@@ -164,6 +164,17 @@ def ess(w: np.ndarray) -> float:
     return float(w.sum() ** 2 / (w**2).sum()) if w.size and (w**2).sum() > 0 else 0.0
 
 
+def check_ess(w: np.ndarray, out: Path) -> float:
+    """The posterior's effective sample size; fewer than :data:`MIN_ESS` is refused in one line."""
+    n_eff = ess(w)
+    if n_eff < MIN_ESS:
+        raise UsageError(
+            f"calibrate: the posterior rests on {n_eff:.1f} effective draws ({len(w)} accepted), fewer than the "
+            f"{MIN_ESS} a 5-95% interval needs; raise --runs or --accept (the runs are kept in {out})"
+        )
+    return n_eff
+
+
 def kernel_cov(theta: np.ndarray, w: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
     """Twice the weighted covariance of a population (Beaumont et al. 2009), kept positive definite."""
     wn = w / w.sum()
@@ -331,12 +342,7 @@ def run_calibration(
             "distance_best": float(np.nanmin(dist)),
         })
     assert theta is not None and w is not None
-    n_eff = ess(w)
-    if n_eff < MIN_ESS:
-        raise UsageError(
-            f"calibrate: the posterior rests on {n_eff:.1f} effective draws ({len(w)} accepted), fewer than the "
-            f"{MIN_ESS} a 5-95% interval needs; raise --runs or --accept (the runs are kept in {out})"
-        )
+    n_eff = check_ess(w, out)
     result_params = []
     overlay_params = {}
     tnames = ", ".join(t.key for t in tgs)
