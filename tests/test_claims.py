@@ -8,8 +8,6 @@ Tinyland where the PM's patron backs moves against rival leaders, patron money p
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import numpy as np

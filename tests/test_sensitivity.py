@@ -10,7 +10,13 @@ import pytest
 from shatterbelt.cli.main import main
 from shatterbelt.errors import UsageError
 from shatterbelt.experiments.design import constraint_groups
-from shatterbelt.experiments.sensitivity import DEFAULT_OUTCOMES, OUTCOMES, build_problem, design_size, group_of
+from shatterbelt.experiments.sensitivity import (
+    DEFAULT_OUTCOMES,
+    OUTCOMES,
+    build_problem,
+    design_size,
+    group_of,
+)
 from shatterbelt.resolve import load_scenario
 
 TINY = str(Path(__file__).parent / "data" / "tiny.yaml")
