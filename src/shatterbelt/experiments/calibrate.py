@@ -15,8 +15,10 @@ It runs on the ensemble runner (local or Dask) and is reproducible from a seed.
    sees a later month; targets after the cut-off are refused.
 3. Distance: root mean square of log(1 + simulated) - log(1 + documented) over the
    targets (IBC civilian deaths, UCDP battle deaths, by year).
-4. Tolerance: the ``accept`` quantile of the round's distances, never above the
-   previous round's; the draws within it are accepted.
+4. Tolerance: the ``accept`` quantile of the round's distances (the ``accept x runs``
+   closest draws are accepted).  Proposals concentrate where the fit is good, so it
+   usually shrinks from round to round; the weights stay valid whatever it does (the
+   target is prior x [distance <= tolerance] in every round).
 5. Round t > 1 proposes ``runs`` points: pick an accepted draw j of round t - 1 with
    probability w_j, add a Gaussian step with twice the population's weighted
    covariance (Beaumont et al. 2009), redraw when outside the prior's box.  An
@@ -311,7 +313,6 @@ def run_calibration(
               "overrides": list(overrides or [])}
     rounds_info: list[dict[str, Any]] = []
     theta = w = None
-    eps_prev = math.inf
     for r in range(rounds):
         if r == 0:
             vals = lows + lhs_unit(runs, len(paths), seed) * (highs - lows)
@@ -323,8 +324,9 @@ def run_calibration(
                               ens_kw, run_kw)
         dist = _distance(wide, tgs)
         ok = np.isfinite(dist)
-        eps = min(float(np.quantile(dist[ok], accept)) if ok.any() else math.inf, eps_prev)
-        keep = np.flatnonzero(ok & (dist <= eps))
+        order = np.argsort(np.where(ok, dist, np.inf), kind="stable")
+        keep = np.sort(order[:min(k_acc, int(ok.sum()))])
+        eps = float(dist[order[len(keep) - 1]]) if len(keep) else math.inf
         if r == 0:
             w_new = np.full(len(keep), 1.0 / max(len(keep), 1))
         else:
@@ -333,7 +335,7 @@ def run_calibration(
             w_new = smc_weights(X[keep], theta, w, kernel_cov(theta, w, lows, highs), lows, highs)
         if len(keep) == 0:
             raise UsageError("calibrate: no run was accepted (every distance undefined); check the targets")
-        theta, w, eps_prev = X[keep], w_new, eps
+        theta, w = X[keep], w_new
         rounds_info.append({
             "round": r + 1, "runs": int(len(dist)), "accepted": int(len(keep)), "tolerance": eps,
             "ess": ess(w), "distance_median_all": float(np.nanmedian(dist)),
