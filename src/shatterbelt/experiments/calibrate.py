@@ -278,14 +278,14 @@ def run_calibration(
         raise UsageError(f"--runs: calibration needs at least 2 runs per round, got {runs}")
     if ppc < 0:
         raise UsageError(f"--ppc: must be >= 0, got {ppc}")
+    if write is not None:
+        check_write_path(write)
     k_acc = max(1, int(round(accept * runs)))
     if k_acc < MIN_ESS:
         raise UsageError(
             f"--runs: {runs} runs x --accept {accept:g} accept {k_acc} draws per round, fewer than the {MIN_ESS} a "
             f"5-95% posterior interval needs; use at least --runs {math.ceil(MIN_ESS / accept)}"
         )
-    if write is not None:
-        check_write_path(write)
     overlay = read_overlay(params_file) if params_file else None
     raw, label = resolve_raw(scenario, overlay)
     sc = scenario_from_raw(expand_raw(raw, label), label, list(overrides or []))
