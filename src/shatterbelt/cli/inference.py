@@ -29,9 +29,10 @@ def claims(
     vary: Vary = None,
 ) -> None:
     """The essay's eight claims as pre-registered paired tests: effect B - A, 90% interval, minimum effect, verdict."""
-    from ..experiments.claims import claims_json, pairs_warning, run_claims
+    from ..experiments.claims import check_claims_args, claims_json, pairs_warning, run_claims
     from ..experiments.stats import finite_or_none
 
+    check_claims_args(runs, replicates, list(claim or []))
     warn = pairs_warning(runs)
     if warn:
         print(warn, file=sys.stderr)

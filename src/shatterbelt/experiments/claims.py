@@ -447,6 +447,17 @@ def pairs_warning(runs: int) -> str | None:
             "verdicts fragile")
 
 
+def check_claims_args(runs: int, replicates: int, claim_ids: list[str] | None) -> list[Claim]:
+    """The selected claims, once ``--runs``, ``--replicates`` and ``--claim`` are checked (one-line errors)."""
+    if replicates < 1:
+        raise UsageError(f"--replicates: must be >= 1, got {replicates}")
+    if runs == 1:
+        raise UsageError(f"--runs: a single pair gives no interval; run at least {MIN_PAIRS_ADVISED}")
+    if runs < replicates:
+        raise UsageError(f"--runs: must be >= --replicates ({replicates}), got {runs}")
+    return select_claims(claim_ids)
+
+
 def run_claims(
     runs: int,
     out: str | Path,
@@ -456,13 +467,7 @@ def run_claims(
     **kw: Any,
 ) -> list[ClaimResult]:
     """Run (or resume) the claims' paired ensemble and evaluate every selected claim."""
-    if replicates < 1:
-        raise UsageError(f"--replicates: must be >= 1, got {replicates}")
-    if runs == 1:
-        raise UsageError(f"--runs: a single pair gives no interval; run at least {MIN_PAIRS_ADVISED}")
-    if runs < replicates:
-        raise UsageError(f"--runs: must be >= --replicates ({replicates}), got {runs}")
-    claims = select_claims(claim_ids)
+    claims = check_claims_args(runs, replicates, claim_ids)
     run_kw = {k: kw.pop(k) for k in ("workers", "scheduler", "progress", "rebuild", "connect_timeout") if k in kw}
     samples = max(1, runs // replicates)
     ens = Ensemble(
