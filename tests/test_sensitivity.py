@@ -55,10 +55,10 @@ def test_default_outcomes_are_continuous() -> None:
     assert all(OUTCOMES[o] in {"deaths.total", "microstates.mean", "displaced.new_total"} for o in DEFAULT_OUTCOMES)
 
 
-@pytest.mark.slow  # about 30 s: the default design on Tinyland (16 groups x 4 trajectories x 2 seeds)
+@pytest.mark.slow  # about 20 s: the default design on Tinyland (16 groups x 4 trajectories x 2 seeds)
 def test_plain_sensitivity_runs_with_its_defaults(tmp_path: Path, capsys) -> None:
     out = tmp_path / "sa"
-    rc = main(["sensitivity", TINY, "--until", "2011-03", "--workers", "1", "--quiet", "--json", "--out", str(out)])
+    rc = main(["sensitivity", TINY, "--until", "2010-12", "--workers", "1", "--quiet", "--json", "--out", str(out)])
     cap = capsys.readouterr()
     assert rc == 0, cap.err
     doc = json.loads(cap.out)
@@ -69,10 +69,23 @@ def test_plain_sensitivity_runs_with_its_defaults(tmp_path: Path, capsys) -> Non
     deaths = doc["outcomes"]["deaths.total"]
     assert len(deaths) == doc["groups"] and deaths[0]["mu_star"] > 0
     assert 0 <= doc["seed_noise_share"]["deaths.total"] <= 1
-    groups = json.loads((out / "groups.json").read_text())
+    groups = json.loads((out / "groups_morris.json").read_text())
     assert sum(len(v) for v in groups.values()) == doc["parameters"]
     # the deprecated --scenario still works, with a warning
-    rc = main(["sensitivity", "--scenario", TINY, "--until", "2011-03", "--workers", "1", "--quiet", "--json",
+    rc = main(["sensitivity", "--scenario", TINY, "--until", "2010-12", "--workers", "1", "--quiet", "--json",
                "--out", str(out)])
     cap = capsys.readouterr()
     assert rc == 0 and "deprecated" in cap.err and json.loads(cap.out)["runs"] == doc["runs"]
+
+
+def test_sobol_on_the_top_groups_of_a_morris_screen(tmp_path: Path, capsys) -> None:
+    common = [TINY, "--groups", "parameter", "--vary", "parameters.violence.rate_*", "--seeds", "1", "--until",
+              "2010-12", "--outcome", "deaths", "--workers", "1", "--quiet", "--json", "--out", str(tmp_path)]
+    assert main(["sensitivity", *common, "--trajectories", "2"]) == 0
+    morris = json.loads(capsys.readouterr().out)
+    top = [r["group"] for r in morris["outcomes"]["deaths.total"][:2]]
+    assert main(["sensitivity", *common, "--method", "sobol", "--top", "2", "--base", "4"]) == 0
+    sobol = json.loads(capsys.readouterr().out)
+    assert sobol["runs"] == 4 * (2 + 2) and {r["group"] for r in sobol["outcomes"]["deaths.total"]} == set(top)
+    assert main(["sensitivity", *common, "--method", "sobol", "--base", "3"]) == 2
+    assert "power of two" in capsys.readouterr().err

@@ -188,4 +188,4 @@ def sensitivity(
     if sens.repaired:
         print(f"note: {sens.repaired} design points violated a joint constraint and were pulled toward the "
               "scenario's values")
-    print(f"saved {Path(out_dir) / f'sensitivity_{method}.csv'} (groups' members in groups.json)")
+    print(f"saved {Path(out_dir) / f'sensitivity_{method}.csv'} (groups' members in groups_{method}.json)")

@@ -279,7 +279,7 @@ def run_sensitivity(
     sens = Sensitivity(method, results, len(problem["names"]), G, grouping, n, seeds, d.n_runs, repaired, noise,
                        constant, out)
     (out / f"sensitivity_{method}.json").write_text(json.dumps(sens.to_json(), indent=2) + "\n", encoding="utf-8")
-    (out / "groups.json").write_text(json.dumps(members, indent=1) + "\n", encoding="utf-8")
+    (out / f"groups_{method}.json").write_text(json.dumps(members, indent=1) + "\n", encoding="utf-8")
     with open(out / f"sensitivity_{method}.csv", "w", newline="", encoding="utf-8") as f:
         first = next((rows[0] for rows in results.values() if rows), None)
         cols = ["outcome", *(first.keys() if first else ["group"])]
