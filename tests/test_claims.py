@@ -151,3 +151,16 @@ def test_c5_comes_out_contradicted_where_the_patron_backs_moves_against_rivals(t
     assert verdicts[0] != "contradicted"
     assert r.verdict in {"contradicted", "inconclusive", "supported"}
     assert 0.0 <= r.share <= 1.0
+
+
+def test_the_report_renders_the_claims_document() -> None:
+    from shatterbelt.experiments.claims import ClaimResult, claims_json
+    from shatterbelt.report.html import _claims_tests_section
+
+    c1 = next(c for c in CLAIMS if c.id == "C1")
+    a, b = _pairs(-3_000.0)
+    m = assess(ClaimMetric("deaths.from_2012", "deaths 2012-14", -1, REL_COUNT), a, b)
+    doc = claims_json([ClaimResult(c1, "iraq-2010", "iraq-2010+us-stays", [m], combine([m.verdict]), 1.0, 20, 2)])
+    assert doc["rows"][0]["verdict"] == "supported" and doc["claims"][0]["rule"] == RULE
+    html = _claims_tests_section(doc)
+    assert "deaths 2012-14" in html and 'class="v-supported"' in html and "B - A" in html
