@@ -169,7 +169,7 @@ def ess(w: np.ndarray) -> float:
 def check_ess(w: np.ndarray, out: Path) -> float:
     """The posterior's effective sample size; fewer than :data:`MIN_ESS` is refused in one line."""
     n_eff = ess(w)
-    if n_eff < MIN_ESS:
+    if n_eff < MIN_ESS - 1e-9:  # equal weights give exactly n up to rounding
         raise UsageError(
             f"calibrate: the posterior rests on {n_eff:.1f} effective draws ({len(w)} accepted), fewer than the "
             f"{MIN_ESS} a 5-95% interval needs; raise --runs or --accept (the runs are kept in {out})"
