@@ -178,8 +178,8 @@ def test_formation_negative_seed(capsys) -> None:
 
 def test_calibrate_write_into_a_missing_folder_is_created(tmp_path: Path, capsys) -> None:
     target = tmp_path / "new" / "sub" / "cal.yaml"
-    rc, _, err = cli(capsys, "calibrate", "--scenario", TINY, "--runs", "2", "--rounds", "1", "--until", "2011-06",
-                     "--scale", "0.5", "--param", "economy.corruption", "--workers", "1", "--quiet",
+    rc, _, err = cli(capsys, "calibrate", TINY, "--runs", "20", "--rounds", "1", "--accept", "1", "--ppc", "0",
+                     "--until", "2011-06", "--scale", "0.01", "--param", "economy.corruption", "--workers", "1", "--quiet",
                      "--write", str(target), "--out", str(tmp_path / "c"))
     assert rc == 0, err
     assert target.exists()
@@ -188,7 +188,7 @@ def test_calibrate_write_into_a_missing_folder_is_created(tmp_path: Path, capsys
 def test_calibrate_write_under_a_file_is_refused_before_the_runs(tmp_path: Path, capsys) -> None:
     f = tmp_path / "f"
     f.write_text("x")
-    rc, _, err = cli(capsys, "calibrate", "--scenario", TINY, "--runs", "2", "--write", str(f / "cal.yaml"),
+    rc, _, err = cli(capsys, "calibrate", TINY, "--runs", "20", "--write", str(f / "cal.yaml"),
                      "--out", str(tmp_path / "c"))
     one_error(rc, err, "--write")
     assert not (tmp_path / "c").exists()

@@ -1,27 +1,29 @@
-"""The essay's eight claims as designed experiments over paired ensembles (docs/experiments.md quotes the essay's sentences).
+"""The essay's eight claims as pre-registered tests over paired ensembles (docs/experiments.md quotes the essay).
 
-Each claim compares the world the essay describes (the baseline scenario:
-withdrawal, the 2010 vacuum, an infiltrated army, muhasasa, patrons, sectarian
-power-sharing) with a counterfactual variant, on the metrics each claim names.
-Effects are oriented as *essay world minus counterfactual*, and every metric
-carries the sign the essay predicts.  C7 has no counterfactual: it asks whether
-the baseline's count of microstates is "multiple" (at least 2).
+Each claim compares the world the essay describes (A: the baseline scenario, or for C2
+the baseline with the historical government imposed) with a counterfactual variant
+(B), on metrics fixed here, before any run.  **Sign convention** (the same as
+``compare``): every effect is B - A, the counterfactual minus the essay's world, the
+mean over paired runs; each metric carries the sign of B - A the essay predicts.  C7
+has no counterfactual: its "effect" is the baseline's value, tested against a threshold.
 
-Verdicts come only from the runs:
+Every metric has a **minimum effect** that counts, with its reason (absolute, or a
+share of the essay's world's mean for counts).  Verdicts come only from the runs:
 
-* per metric, from the 90% bootstrap interval of the mean paired difference
-  (``stats.verdict``): supported / contradicted / inconclusive *under this model*;
-* per claim, over its metrics: supported when at least one metric supports it
-  and none contradicts it, contradicted in the mirror case, inconclusive when
-  none decides or the metrics disagree;
-* share of the parameter space: the ensemble's Latin hypercube samples, each
-  replicated over ``replicates`` seeds; each sample gets its own verdict by the
-  same rules, with a noise band of 1.645 x the pooled within-sample standard
-  deviation / sqrt(replicates) in place of the interval; the share is the
-  fraction of samples whose verdict equals the claim's.
+* per metric (``stats.verdict_reason``): *supported* when the 90% BCa bootstrap interval
+  of the mean paired difference lies wholly beyond the minimum effect on the predicted
+  side, *contradicted* when wholly beyond it on the other side, *inconclusive* otherwise
+  (a real but too small effect is inconclusive);
+* per claim (:data:`RULE`): supported when at least one metric supports it and none
+  contradicts it, contradicted in the mirror case, inconclusive otherwise;
+* share of the parameter space: each Latin hypercube sample, replicated over
+  ``replicates`` seeds, gets its own verdict by the same rules, with a noise band of
+  1.645 x the pooled within-sample standard deviation / sqrt(replicates) in place of
+  the interval; the share is the fraction of samples whose verdict equals the claim's.
 
-The design uses the baseline's uncertain parameters minus those a variant
-pins; paired runs share seeds and sampled values (common random numbers).
+Fewer than :data:`MIN_PAIRS_ADVISED` pairs draw a warning; a single pair is refused.
+The design uses the baseline's uncertain parameters minus those a variant pins; paired
+runs share seeds and sampled values (common random numbers).
 """
 
 from __future__ import annotations
@@ -37,29 +39,77 @@ import numpy as np
 
 from ..errors import UsageError
 from .ensemble import Ensemble, EnsembleResult, check_failures
-from .stats import LEVEL, bootstrap_mean_ci, verdict
+from .stats import LEVEL, MIN_PAIRS, bootstrap_mean_ci, verdict_reason
 
 BASE = "iraq-2010"
 Z90 = 1.6448536269514722
+#: fewer pairs than this draw a warning (the default design has 20 samples x 2 seeds = 40)
+MIN_PAIRS_ADVISED = 20
+SIGN = "B - A: the counterfactual (B) minus the essay's world (A), mean over paired runs"
+RULE = ("supported when at least one metric is supported and none contradicted; contradicted when at least one "
+        "is contradicted and none supported; inconclusive otherwise")
+
+# Minimum effects and their reasons (one per kind of metric; docs/experiments.md tabulates them).
+REL_COUNT = (
+    0.10, True,
+    "10% of the essay's world's mean: the documented counts of one year disagree by more than that "
+    "(IBC vs UCDP, estimates of armed strength), so a smaller difference could not be told apart in the record",
+)
+PROB = (
+    0.10, False,
+    "10 percentage points of probability: a smaller change would leave a reader's expectation unchanged "
+    "(one run in ten)",
+)
+COHESION = (
+    0.05, False,
+    "5 points of the 0-1 cohesion index: the index moves more than that within a year in most runs",
+)
+COUNT_EVENTS = (
+    0.25, False,
+    "one more event in four runs: rarer differences are too rare to read as a mechanism",
+)
+SHARE = (
+    0.02, False,
+    "2% of the population under a different controller: below that, control changes in one district",
+)
+ENTITIES = (
+    0.25, False,
+    "a quarter of one effective controlling entity: less is a change in shares, not in the number of entities",
+)
+INFLUENCE = (
+    0.02, False,
+    "2 points of a patron's 0-1 influence index (a tenth of a typical patron's level): the essay speaks of "
+    "influence spreading, not of a trace",
+)
+THRESHOLD = (
+    0.0, False,
+    "none beyond the claim's own threshold: 'multiple' means at least 2",
+)
 
 
 @dataclass(frozen=True)
 class ClaimMetric:
+    """One pre-registered metric of a claim: the sign of B - A the essay predicts and the minimum effect."""
+
     name: str  # outcome key in the metrics table
     label: str
-    direction: int  # sign of (essay world - counterfactual) the essay predicts; for C7 of (value - threshold)
+    direction: int  # sign of (B - A) = counterfactual - essay world the essay predicts; for C7 of (value - threshold)
+    min_effect: tuple[float, bool, str]  # (size, relative to the essay's world's mean?, reason)
     threshold: float = 0.0
 
 
 @dataclass(frozen=True)
 class Claim:
+    """A claim: its sentence, the two arms (variant suffixes) and its metrics."""
+
     id: str
     title: str
     sentence: str
-    world: str  # variant suffix of the essay's world ("" = the baseline)
-    counterfactual: str | None  # variant suffix, or None for a one-arm claim
+    world: str  # variant suffix of the essay's world, A ("" = the baseline)
+    counterfactual: str | None  # variant suffix of B, or None for a one-arm claim
     metrics: tuple[ClaimMetric, ...]
     design_note: str = ""
+    dropped: str = ""  # metrics considered and left out, and why
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -69,22 +119,23 @@ CLAIMS: tuple[Claim, ...] = (
         "divide between entities and perhaps lead to sectarian civil wars",
         "", "us-stays",
         (
-            ClaimMetric("army_cohesion.mean_from_2012", "army cohesion 2012-14 (mean)", -1),
-            ClaimMetric("civil_war.from_2012", "P(civil war 2012-14)", +1),
-            ClaimMetric("deaths.from_2012", "deaths 2012-14", +1),
+            ClaimMetric("army_cohesion.mean_from_2012", "army cohesion 2012-14 (mean)", +1, COHESION),
+            ClaimMetric("civil_war.from_2012", "P(civil war 2012-14)", -1, PROB),
+            ClaimMetric("deaths.from_2012", "deaths 2012-14", -1, REL_COUNT),
         ),
-        "historical withdrawal (none after 18 Dec 2011) vs US forces held at 50,000 to the horizon",
+        "A: historical withdrawal (none after 18 Dec 2011); B: US forces held at 50,000 to the horizon",
     ),
     Claim(
         "C2", "the insurgency revives in the vacuum (S6)",
         "Al-Qaeda organization resumed its activity over the past few weeks, amidst political vacuum under the "
         "banner of disagreement over the position of Prime Minister",
-        "", "fast-government",
+        "scripted-government", "fast-government",
         (
-            ClaimMetric("insurgent_fighters.mean_to_2011", "insurgent fighters 2010-11 (mean)", +1),
-            ClaimMetric("insurgent_attacks.to_2011", "insurgent attacks 2010-11", +1),
+            ClaimMetric("insurgent_fighters.mean_to_2011", "insurgent fighters 2010-11 (mean)", -1, REL_COUNT),
+            ClaimMetric("insurgent_attacks.to_2011", "insurgent attacks 2010-11", -1, REL_COUNT),
         ),
-        "the baseline's 2010 formation (the politics layer's; 289 days in history) vs a government formed within a month",
+        "A: the historical vacuum, the 21 Dec 2010 government imposed on its date; B: the same government "
+        "formed within a month (in office from July 2010). Both arms hold the same government",
     ),
     Claim(
         "C3", "a split, infiltrated army fails (S3)",
@@ -92,11 +143,11 @@ CLAIMS: tuple[Claim, ...] = (
         "agencies, and obstructed in its work by political leaders whose sole ambition is to remain in power",
         "", "unified-army",
         (
-            ClaimMetric("army_collapses.count", "army collapses", +1),
-            ClaimMetric("insurgent_control.last12", "insurgent control, last 12 months", +1),
-            ClaimMetric("army_cohesion.mean", "army cohesion (mean)", -1),
+            ClaimMetric("army_collapses.count", "army collapses", -1, COUNT_EVENTS),
+            ClaimMetric("insurgent_control.last12", "insurgent control, last 12 months (population share)", -1, SHARE),
         ),
-        "infiltration and politicized command as in the baseline vs an army answering to the state only",
+        "A: infiltration and politicized command as in the baseline; B: an army answering to the state only",
+        "army cohesion: politicization lowers it by construction (the cohesion equation's a_pol term)",
     ),
     Claim(
         "C4", "apportionment arms the entities (S1)",
@@ -104,20 +155,23 @@ CLAIMS: tuple[Claim, ...] = (
         "regime, and each with its own army",
         "", "technocratic",
         (
-            ClaimMetric("militia_fighters.last12", "militia fighters, last 12 months", +1),
-            ClaimMetric("fragmentation.last12", "fragmentation (effective no. of controlling entities)", +1),
+            ClaimMetric("militia_fighters.last12", "militia fighters, last 12 months", -1, REL_COUNT),
+            ClaimMetric("fragmentation.last12", "fragmentation (effective no. of controlling entities)", -1, ENTITIES),
         ),
-        "muhasasa (entity rents arm wings, command by entity) vs a technocratic allocation",
+        "A: muhasasa (entity rents arm wings, command by entity); B: a technocratic allocation",
     ),
     Claim(
         "C5", "leaders survive through foreign loyalty (S4)",
         "the leaders of which buy their remaining in the political game with more loyalty to foreign parties",
         "", "no-patrons",
         (
-            ClaimMetric("leaders.in_game", "blocs' seats still in government at the end", +1),
-            ClaimMetric("patron_influence.total_final", "patron influence at the end (all patrons)", +1),
+            ClaimMetric("leaders.pm_kept", "P(the incumbent PM's bloc holds the premiership at the end)", -1, PROB),
+            ClaimMetric("marginalization_events.count", "leaders pushed out (marginalization events)", +1,
+                        COUNT_EVENTS),
         ),
-        "patron budgets as in the baseline vs every patron budget at zero",
+        "A: patron budgets as in the baseline; B: every patron budget at zero",
+        "patron influence: it decays by construction when budgets are zero; leaders.in_game: its exclusion term "
+        "is never set in the engine",
     ),
     Claim(
         "C6", "fertile soil for the uprising and foreign influence (S7)",
@@ -125,18 +179,18 @@ CLAIMS: tuple[Claim, ...] = (
         "climate for the spread of Iranian, Turkish and Israeli influence",
         "", "us-stays",
         (
-            ClaimMetric("insurgent_fighters.mean_from_2012", "insurgent fighters 2012-14 (mean)", +1),
-            ClaimMetric("patron_influence.iran.mean_from_2012", "Iran's influence 2012-14", +1),
-            ClaimMetric("patron_influence.turkey.mean_from_2012", "Turkey's influence 2012-14", +1),
-            ClaimMetric("patron_influence.israel.mean_from_2012", "Israel's influence 2012-14", +1),
+            ClaimMetric("insurgent_fighters.mean_from_2012", "insurgent fighters 2012-14 (mean)", -1, REL_COUNT),
+            ClaimMetric("patron_influence.iran.mean_from_2012", "Iran's influence 2012-14", -1, INFLUENCE),
+            ClaimMetric("patron_influence.turkey.mean_from_2012", "Turkey's influence 2012-14", -1, INFLUENCE),
+            ClaimMetric("patron_influence.israel.mean_from_2012", "Israel's influence 2012-14", -1, INFLUENCE),
         ),
-        "historical withdrawal vs US forces held at 50,000",
+        "A: historical withdrawal; B: US forces held at 50,000",
     ),
     Claim(
         "C7", "multiple failed microstates (summary sentence)",
         "the occupation has turned Iraq into multiple failed microstates",
         "", None,
-        (ClaimMetric("microstates.mean", "microstates (mean count over months) vs 2", +1, threshold=2.0),),
+        (ClaimMetric("microstates.mean", "microstates (mean count over months) vs 2", +1, THRESHOLD, threshold=2.0),),
         "the baseline alone: is the number of microstates 'multiple' (at least 2)?",
     ),
     Claim(
@@ -145,11 +199,11 @@ CLAIMS: tuple[Claim, ...] = (
         "occupation is worse.",
         "", "autocracy",
         (
-            ClaimMetric("deaths.total", "deaths (civilian + battle)", +1),
-            ClaimMetric("displaced.new_total", "newly displaced", +1),
-            ClaimMetric("army_cohesion.mean", "army cohesion (mean)", -1),
+            ClaimMetric("deaths.total", "deaths (civilian + battle)", -1, REL_COUNT),
+            ClaimMetric("displaced.new_total", "newly displaced", -1, REL_COUNT),
         ),
-        "sectarian power-sharing vs a centralized autocracy; verdict per metric",
+        "A: sectarian power-sharing; B: a centralized autocracy",
+        "army cohesion: the variant removes infiltration and split command, which raise cohesion by construction",
     ),
 )
 
@@ -163,7 +217,7 @@ def _label(base: str, suffix: str | None) -> str | None:
 
 
 def combine(verdicts: list[str]) -> str:
-    """A claim's verdict over its metrics: one-sided evidence decides, mixed or none is inconclusive."""
+    """A claim's verdict over its metrics (:data:`RULE`): one-sided evidence decides, mixed or none is inconclusive."""
     sup = "supported" in verdicts
     con = "contradicted" in verdicts
     if sup and not con:
@@ -173,12 +227,21 @@ def combine(verdicts: list[str]) -> str:
     return "inconclusive"
 
 
+def _clean(x: Any) -> Any:
+    return None if isinstance(x, float) and not math.isfinite(x) else x
+
+
 @dataclass
 class MetricResult:
+    """One claim metric's test: effect B - A, its 90% interval, the minimum effect and the verdict."""
+
     metric: str
     label: str
     direction: int
     threshold: float
+    min_effect: float  # in the metric's units (a relative minimum resolved on the essay's world's mean)
+    min_effect_rule: str  # e.g. "10% of A's mean" or "0.05"
+    min_effect_reason: str
     n: int
     world_mean: float
     counterfactual_mean: float | None
@@ -186,18 +249,65 @@ class MetricResult:
     lo: float
     hi: float
     verdict: str
-    share: float
+    reason: str
+    share: float = math.nan
     per_sample: list[str] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        def clean(x: Any) -> Any:
-            return None if isinstance(x, float) and not math.isfinite(x) else x
+        return {k: _clean(v) for k, v in self.__dict__.items() if k != "per_sample"}
 
-        return {k: clean(v) for k, v in self.__dict__.items() if k != "per_sample"}
+
+def assess(
+    m: ClaimMetric, world: np.ndarray, counterfactual: np.ndarray | None, sample: np.ndarray | None = None
+) -> MetricResult:
+    """Test one metric on paired values: A = ``world``, B = ``counterfactual`` (None: a one-arm claim).
+
+    The effect is mean(B - A) over pairs where both are finite (for a one-arm claim the
+    mean of A, tested against ``m.threshold``); the interval is the 90% BCa bootstrap;
+    the verdict needs the interval to clear the minimum effect.  ``sample`` (the
+    parameter sample of each pair) adds the per-sample verdicts and the share of the
+    parameter space that agrees.
+    """
+    w = np.asarray(world, float)
+    if counterfactual is not None:
+        cf = np.asarray(counterfactual, float)
+        d = cf - w
+        cf_mean = float(np.nanmean(cf)) if np.isfinite(cf).any() else math.nan
+    else:
+        d = w.copy()
+        cf_mean = None
+    ok = np.isfinite(d)
+    n = int(ok.sum())
+    if n == 1:
+        raise UsageError(f"--runs: claim metric {m.name} has a single pair, which gives no interval; run at least "
+                         f"{MIN_PAIRS_ADVISED} pairs")
+    lo, hi = bootstrap_mean_ci(d[ok], LEVEL) if n >= MIN_PAIRS else (math.nan, math.nan)
+    eff = float(d[ok].mean()) if n else math.nan
+    w_mean = float(np.nanmean(w[ok])) if n else math.nan
+    size, relative, why = m.min_effect
+    if relative:
+        delta = size * abs(w_mean) if math.isfinite(w_mean) else math.nan
+        rule = f"{size:.0%} of A's mean"
+    else:
+        delta = size
+        rule = f"{size:g}"
+    if math.isfinite(delta):
+        v, reason = verdict_reason(lo, hi, m.direction, m.threshold, delta)
+    else:
+        v, reason = "inconclusive", "no finite pair"
+    res = MetricResult(m.name, m.label, m.direction, m.threshold, delta, rule, why, n, w_mean, cf_mean, eff, lo, hi,
+                       v, reason)
+    if sample is not None and n:
+        res.per_sample = _per_sample_verdicts(d, np.asarray(sample), m.direction, m.threshold,
+                                              delta if math.isfinite(delta) else 0.0)
+        res.share = float(np.mean([x == v for x in res.per_sample])) if res.per_sample else math.nan
+    return res
 
 
 @dataclass
 class ClaimResult:
+    """A claim's metrics and its combined verdict (kept apart: the rule is :data:`RULE`)."""
+
     claim: Claim
     world: str
     counterfactual: str | None
@@ -207,8 +317,8 @@ class ClaimResult:
     n_samples: int
     replicates: int
 
-    def to_json(self) -> dict[str, Any]:
-        p = self.metrics[0]
+    def verdict_json(self) -> dict[str, Any]:
+        """The claim's combined verdict, with its rule and design; no effect (effects are per metric)."""
         return {
             "claim": self.claim.id,
             "title": self.claim.title,
@@ -217,18 +327,26 @@ class ClaimResult:
             "world": self.world,
             "counterfactual": self.counterfactual,
             "metrics": [m.metric for m in self.metrics],
-            "effect": None if not math.isfinite(p.effect) else p.effect,
-            "interval90": [None if not math.isfinite(p.lo) else p.lo, None if not math.isfinite(p.hi) else p.hi],
+            "metric_verdicts": [m.verdict for m in self.metrics],
             "verdict": self.verdict,
-            "share_of_parameter_space": None if not math.isfinite(self.share) else self.share,
+            "rule": RULE,
+            "share_of_parameter_space": _clean(self.share),
             "samples": self.n_samples,
             "replicates": self.replicates,
-            "per_metric": [m.to_json() for m in self.metrics],
+            "metrics_left_out": self.claim.dropped or None,
         }
+
+    def metric_rows(self) -> list[dict[str, Any]]:
+        """One row per metric: claim, arms, the metric's test (effect B - A, interval, minimum effect, verdict)."""
+        return [{"claim": self.claim.id, "world": self.world, "counterfactual": self.counterfactual, **m.to_json()}
+                for m in self.metrics]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.verdict_json(), "per_metric": [m.to_json() for m in self.metrics]}
 
 
 def _per_sample_verdicts(
-    diff: np.ndarray, sample: np.ndarray, direction: int, threshold: float
+    diff: np.ndarray, sample: np.ndarray, direction: int, threshold: float, min_effect: float = 0.0
 ) -> list[str]:
     """Verdict of each parameter sample: mean over its replicates vs a pooled noise band."""
     ids = np.unique(sample)
@@ -252,12 +370,18 @@ def _per_sample_verdicts(
         if not math.isfinite(m):
             out.append("inconclusive")
         else:
-            out.append(verdict(m - band, m + band, direction, threshold))
+            out.append(verdict_reason(m - band, m + band, direction, threshold, min_effect)[0])
     return out
 
 
-def evaluate(res: EnsembleResult, claims: list[Claim], base: str = BASE) -> list[ClaimResult]:
-    """Claims' effects, intervals, verdicts and parameter-space shares from a finished ensemble."""
+def evaluate(
+    res: EnsembleResult, claims: list[Claim], base: str = BASE, arms: dict[str, tuple[str, str | None]] | None = None
+) -> list[ClaimResult]:
+    """Claims' effects, intervals, verdicts and parameter-space shares from a finished ensemble.
+
+    ``arms`` (claim id -> (A label, B label)) replaces a claim's variant-built arms, e.g. for
+    a designed scenario file and its own counterfactual file.
+    """
     wide: dict[str, Any] = {}
 
     def get(label: str) -> Any:
@@ -268,8 +392,8 @@ def evaluate(res: EnsembleResult, claims: list[Claim], base: str = BASE) -> list
     run_sample = {s.index: s.sample for s in res.specs}
     out = []
     for c in claims:
-        wl = _label(base, c.world)
-        cl = _label(base, c.counterfactual)
+        wl, cl = (arms or {}).get(c.id) or (_label(base, c.world), _label(base, c.counterfactual))
+        assert wl is not None
         W = get(wl)
         C = get(cl) if cl else None
         idx = W.index if C is None else W.index.intersection(C.index)
@@ -279,27 +403,12 @@ def evaluate(res: EnsembleResult, claims: list[Claim], base: str = BASE) -> list
         mres = []
         for m in c.metrics:
             w = W.loc[idx, m.name].to_numpy(float) if m.name in W else np.full(len(idx), np.nan)
+            cf = None
             if C is not None:
                 cf = C.loc[idx, m.name].to_numpy(float) if m.name in C else np.full(len(idx), np.nan)
-                d = w - cf
-                cf_mean = float(np.nanmean(cf)) if np.isfinite(cf).any() else math.nan
-            else:
-                d = w
-                cf_mean = None
-            ok = np.isfinite(d)
-            lo, hi = bootstrap_mean_ci(d[ok], LEVEL)
-            eff = float(d[ok].mean()) if ok.any() else math.nan
-            v = verdict(lo, hi, m.direction, m.threshold)
-            ps = _per_sample_verdicts(d, sample, m.direction, m.threshold)
-            share = float(np.mean([x == v for x in ps])) if ps else math.nan
-            mres.append(
-                MetricResult(
-                    m.name, m.label, m.direction, m.threshold, int(ok.sum()),
-                    float(np.nanmean(w)) if np.isfinite(w).any() else math.nan, cf_mean, eff, lo, hi, v, share, ps,
-                )
-            )
+            mres.append(assess(m, w, cf, sample))
         overall = combine([r.verdict for r in mres])
-        if mres and mres[0].per_sample:
+        if mres and mres[0].per_sample and all(len(r.per_sample) == len(mres[0].per_sample) for r in mres):
             per = [combine([r.per_sample[j] for r in mres]) for j in range(len(mres[0].per_sample))]
             share = float(np.mean([x == overall for x in per]))
         else:
@@ -309,6 +418,7 @@ def evaluate(res: EnsembleResult, claims: list[Claim], base: str = BASE) -> list
 
 
 def select_claims(ids: list[str] | None) -> list[Claim]:
+    """The claims named (C1..C8, any case), all by default; an unknown id is refused."""
     if not ids:
         return list(CLAIMS)
     by = {c.id: c for c in CLAIMS}
@@ -319,6 +429,7 @@ def select_claims(ids: list[str] | None) -> list[Claim]:
 
 
 def scenarios_for(claims: list[Claim], base: str = BASE) -> list[str]:
+    """Every scenario label the claims' arms need, the base first."""
     labels = [base]
     for c in claims:
         for s in (c.world, c.counterfactual):
@@ -326,6 +437,25 @@ def scenarios_for(claims: list[Claim], base: str = BASE) -> list[str]:
             if lab and lab not in labels:
                 labels.append(lab)
     return labels
+
+
+def pairs_warning(runs: int) -> str | None:
+    """The warning for a design with fewer pairs than :data:`MIN_PAIRS_ADVISED` (None when enough)."""
+    if runs >= MIN_PAIRS_ADVISED or runs < MIN_PAIRS:
+        return None  # enough, or refused outright
+    return (f"warning: --runs {runs}: fewer than {MIN_PAIRS_ADVISED} pairs per claim; intervals are wide and "
+            "verdicts fragile")
+
+
+def check_claims_args(runs: int, replicates: int, claim_ids: list[str] | None) -> list[Claim]:
+    """The selected claims, once ``--runs``, ``--replicates`` and ``--claim`` are checked (one-line errors)."""
+    if replicates < 1:
+        raise UsageError(f"--replicates: must be >= 1, got {replicates}")
+    if runs == 1:
+        raise UsageError(f"--runs: a single pair gives no interval; run at least {MIN_PAIRS_ADVISED}")
+    if runs < replicates:
+        raise UsageError(f"--runs: must be >= --replicates ({replicates}), got {runs}")
+    return select_claims(claim_ids)
 
 
 def run_claims(
@@ -337,11 +467,7 @@ def run_claims(
     **kw: Any,
 ) -> list[ClaimResult]:
     """Run (or resume) the claims' paired ensemble and evaluate every selected claim."""
-    if replicates < 1:
-        raise UsageError(f"--replicates: must be >= 1, got {replicates}")
-    if runs < replicates:
-        raise UsageError(f"--runs: must be >= --replicates ({replicates}), got {runs}")
-    claims = select_claims(claim_ids)
+    claims = check_claims_args(runs, replicates, claim_ids)
     run_kw = {k: kw.pop(k) for k in ("workers", "scheduler", "progress", "rebuild", "connect_timeout") if k in kw}
     samples = max(1, runs // replicates)
     ens = Ensemble(
@@ -358,28 +484,35 @@ def run_claims(
     return results
 
 
+def claims_json(results: list[ClaimResult]) -> dict[str, Any]:
+    """The document ``claims.json`` holds: sign convention, rule, one row per claim and metric, verdicts apart."""
+    n = max((m.n for r in results for m in r.metrics), default=0)
+    w = pairs_warning(n)
+    return {
+        "sign": SIGN,
+        "interval": f"{LEVEL:.0%} BCa bootstrap over pairs",
+        "metric_rule": "supported when the interval clears the minimum effect on the predicted side, contradicted "
+                       "when it clears it on the other side, inconclusive otherwise",
+        "claim_rule": RULE,
+        "pairs": n,
+        "warnings": [w] if w else [],
+        "rows": [row for r in results for row in r.metric_rows()],
+        "claims": [r.verdict_json() for r in results],
+    }
+
+
 def save_claims(results: list[ClaimResult], out: Path) -> None:
-    rows = []
-    detail = []
-    for r in results:
-        j = r.to_json()
-        rows.append(
-            {
-                "claim": j["claim"], "title": j["title"], "sentence": j["sentence"],
-                "metrics": "; ".join(j["metrics"]), "effect": j["effect"],
-                "lo90": j["interval90"][0], "hi90": j["interval90"][1], "verdict": j["verdict"],
-                "share_of_parameter_space": j["share_of_parameter_space"],
-                "world": j["world"], "counterfactual": j["counterfactual"] or "",
-            }
-        )
-        for m in j["per_metric"]:
-            detail.append({"claim": j["claim"], **m})
+    """``claims.csv`` (one row per claim and metric), ``claims_verdicts.csv`` (one per claim), ``claims.json``."""
+    doc = claims_json(results)
+    rows = doc["rows"]
     with open(out / "claims.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    with open(out / "claims_metrics.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(detail[0]))
+    verdicts = [{**v, "metrics": "; ".join(v["metrics"]), "metric_verdicts": "; ".join(v["metric_verdicts"])}
+                for v in doc["claims"]]
+    with open(out / "claims_verdicts.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(verdicts[0]))
         w.writeheader()
-        w.writerows(detail)
-    (out / "claims.json").write_text(json.dumps([r.to_json() for r in results], indent=2) + "\n", encoding="utf-8")
+        w.writerows(verdicts)
+    (out / "claims.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

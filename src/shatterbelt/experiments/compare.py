@@ -4,6 +4,10 @@ Both scenarios run on one design (same seeds, same sampled parameters), so each
 pair differs only where the lever changes a decision (common random numbers).
 Every scalar outcome is compared: every numeric summary metric and the derived
 outcomes of :mod:`shatterbelt.experiments.metrics`.
+
+Sign convention (the same as ``claims``, see :mod:`shatterbelt.experiments.stats`): every
+effect is B - A, the scenario with the lever minus the reference, with a 90% BCa bootstrap
+interval over pairs.  One pair gives no interval and is refused.
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ import numpy as np
 
 from ..errors import UsageError
 from .ensemble import Ensemble, EnsembleResult, check_failures
-from .stats import paired_effect
+from .stats import MIN_PAIRS, paired_effect
 
 #: printed by default (all metrics are saved)
 HEADLINE = [
     "deaths.total", "deaths.civilian", "deaths.battle", "deaths.from_2012", "civil_war.any", "civil_war.years",
     "peak_displaced", "displaced_final", "microstates.mean", "microstates_final", "army_cohesion_final",
     "army_collapses.count", "insurgent_fighters.mean", "insurgent_fighters_peak", "insurgent_attacks.total",
-    "insurgent_control.last12", "militia_fighters.last12", "fragmentation.last12", "leaders.in_game",
+    "insurgent_control.last12", "militia_fighters.last12", "fragmentation.last12", "leaders.pm_kept",
+    "marginalization_events.count",
     "vacuum_months_total", "legitimacy_final.shia", "legitimacy_final.sunni", "legitimacy_final.kurd",
     "patron_influence_final.us", "patron_influence_final.iran", "patron_influence_final.turkey",
     "patron_influence_final.gulf",
@@ -46,7 +51,8 @@ class Comparison:
 
     def to_json(self) -> dict[str, Any]:
         return {"a": self.a, "b": self.b, "pairs": self.n_pairs, "effect": "b - a, mean over pairs",
-                "interval": "90% percentile bootstrap over pairs", "headline": HEADLINE, "metrics": self.rows,
+                "sign": "B - A (the lever's scenario minus the reference)",
+                "interval": "90% BCa bootstrap over pairs", "headline": HEADLINE, "metrics": self.rows,
                 "saved": {"csv": str(self.out / "compare.csv"), "json": str(self.out / "compare.json")}}
 
 
@@ -57,6 +63,8 @@ def paired_table(res: EnsembleResult, a: str, b: str) -> tuple[int, list[dict[st
     idx = wa.index.intersection(wb.index)
     if len(idx) == 0:
         raise UsageError("compare: no finished pair of runs")
+    if len(idx) < MIN_PAIRS:
+        raise UsageError(f"--runs: {len(idx)} pair gives no interval; compare needs at least {MIN_PAIRS} paired runs")
     wa, wb = wa.loc[idx], wb.loc[idx]
     rows = []
     for m in sorted(set(wa.columns) | set(wb.columns)):
@@ -75,6 +83,8 @@ def run_compare(
     **kw: Any,
 ) -> Comparison:
     """Run (or resume) the paired ensemble of ``a`` and ``b`` and tabulate every metric."""
+    if runs < MIN_PAIRS:
+        raise UsageError(f"--runs: a single pair gives no interval; compare needs at least {MIN_PAIRS} paired runs")
     run_kw = {k: kw.pop(k) for k in ("workers", "scheduler", "progress", "rebuild", "connect_timeout") if k in kw}
     ens = Ensemble([a, b], runs=runs, out=out, kind="compare", **kw)
     res = ens.run(**run_kw)

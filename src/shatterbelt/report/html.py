@@ -44,7 +44,7 @@ th,td{border-bottom:1px solid #e3e3e3;padding:4px 8px;text-align:left;vertical-a
 th{background:#f0f0ee} td.n{text-align:right;font-variant-numeric:tabular-nums}
 details summary{cursor:pointer;margin:8px 0;font-size:13px}
 .note{font-size:12px;color:#555} code{font-size:12px}
-.v-supported{color:#1a7a3a;font-weight:bold} .v-refuted{color:#b2182b;font-weight:bold}
+.v-supported{color:#1a7a3a;font-weight:bold} .v-refuted,.v-contradicted{color:#b2182b;font-weight:bold}
 """
 
 JS = """
@@ -178,6 +178,8 @@ def claims_section(data: ReportData) -> str:
     cl = data.tables.get("claims")
     if not cl:
         return ""
+    if isinstance(cl, dict):  # claims.json: verdicts per claim and one row per claim and metric
+        return _claims_tests_section(cl)
     rows = []
     for c in cl:
         iv = c.get("interval90") or [None, None]
@@ -189,6 +191,23 @@ def claims_section(data: ReportData) -> str:
             "samples x replicates"]
     html = _table(rows, head, {4, 5, 6})
     for word in ("supported", "refuted"):
+        html = html.replace(f"<td>{word}</td>", f'<td class="v-{word}">{word}</td>')
+    return f'<section id="claims"><h2>Claims</h2>{html}</section>'
+
+
+def _claims_tests_section(doc: dict[str, Any]) -> str:
+    """The claims as pre-registered tests: the verdicts (with their rule), then every metric's test."""
+    verdicts = [[c.get("claim"), c.get("title"), c.get("sentence", ""), c.get("verdict"),
+                 "" if c.get("share_of_parameter_space") is None else f"{100 * c['share_of_parameter_space']:.0f}%",
+                 f"{c.get('samples')} x {c.get('replicates')}"] for c in doc.get("claims", [])]
+    metrics = [[r.get("claim"), r.get("label"), fmt(r.get("effect")), f"{fmt(r.get('lo'))} to {fmt(r.get('hi'))}",
+                fmt(r.get("min_effect")), r.get("verdict"), r.get("reason", "")] for r in doc.get("rows", [])]
+    html = (_table(verdicts, ["claim", "title", "the essay's sentence", "verdict", "share of parameter space",
+                              "samples x replicates"], {4})
+            + f'<p class="note">{esc(doc.get("claim_rule", ""))}. Effect: {esc(doc.get("sign", ""))}.</p>'
+            + _table(metrics, ["claim", "metric", "effect", "90% interval", "minimum effect", "verdict", "why"],
+                     {2, 3, 4}))
+    for word in ("supported", "contradicted"):
         html = html.replace(f"<td>{word}</td>", f'<td class="v-{word}">{word}</td>')
     return f'<section id="claims"><h2>Claims</h2>{html}</section>'
 
