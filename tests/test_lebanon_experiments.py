@@ -197,3 +197,14 @@ def test_a_scenario_without_evaluation_has_no_overlay() -> None:
     assert figs and all(not f.data.get("history") for f in figs)
     assert all(not f.data.get("spans") for f in figs if f.kind == "timeseries")
     assert np.all([f.id != "deaths-annual" for f in figs])
+
+
+# ---------------------------------------------------------------------------- election
+def test_election_without_votes_says_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    from shatterbelt.cli.main import main
+
+    assert main(["election", LEBANON]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert err.startswith("error: politics.votes_file: configuration 'lebanon-2005' has no votes file")
+    assert "valid votes by district and list" in err and "documents seats only (3 lists, 128 seats)" in err
