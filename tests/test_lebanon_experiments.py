@@ -208,3 +208,23 @@ def test_election_without_votes_says_what_is_missing(capsys: pytest.CaptureFixtu
     assert err.count("\n") == 0 and "Traceback" not in err
     assert err.startswith("error: politics.votes_file: configuration 'lebanon-2005' has no votes file")
     assert "valid votes by district and list" in err and "documents seats only (3 lists, 128 seats)" in err
+
+
+# ---------------------------------------------------------------------------- no country in generic code
+def test_experiment_export_and_report_code_names_no_country_or_actor() -> None:
+    """metrics, crosscase, the exports' places and the report's figures and page name no country, community,
+    bloc, actor, patron or region of a built-in scenario: they read them from the scenario."""
+    from tests.test_lebanon_generic import SRC, _string_constants, _vocabulary
+
+    ids, countries = _vocabulary()
+    #: crosswalk()'s default folder, kept for its callers from before there was a second country
+    allowed = {("exports/places.py", "iraq")}
+    hits = []
+    for rel in ("experiments/metrics.py", "experiments/crosscase.py", "exports/places.py", "report/figures.py",
+                "report/html.py"):
+        for line, s in _string_constants(SRC / rel):
+            if (rel, s) in allowed:
+                continue
+            if s in ids or any(c in s.lower() for c in countries):
+                hits.append(f"{rel}:{line}: {s[:60]!r}")
+    assert not hits, "country-specific literals:\n" + "\n".join(hits)
