@@ -67,3 +67,15 @@ def test_crosscase_command_json_and_bad_input(two_cases: tuple[str, str], tmp_pa
     assert err.startswith("error: --channel: 'luck' is not one of war_next_door") and err.count("\n") == 1
     assert main(["crosscase", a, a, "--out", str(tmp_path / "y")]) == 2
     assert "the two cases are the same scenario" in capsys.readouterr().err
+
+
+def test_the_case_to_ablate_can_be_named(two_cases: tuple[str, str], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = two_cases
+    cc = run_crosscase(a, b, 2, tmp_path / "cc", channels=["occupation"], escalating=b, scale=1.0, workers=1,
+                       progress=False)
+    assert cc.escalating == b and cc.calm == a
+    if not cc.gap > 0:  # the named case is not the deadlier one: nothing to close, nothing separates
+        assert cc.separating == [] and cc.ablations[0]["gap_closed"] != cc.ablations[0]["gap_closed"]
+    assert main(["crosscase", a, b, "--escalating", "elsewhere", "--out", str(tmp_path / "x")]) == 2
+    assert "--escalating: 'elsewhere' is neither case" in capsys.readouterr().err

@@ -8,7 +8,8 @@ inputs, and which mechanism channels separate the one that escalates from the on
    the runs' mean with a 90% bootstrap interval of the mean, and the runs' median and 90% range;
 2. lists the parameters (``{value, range, source}`` leaves at the same path in both scenarios)
    whose values differ, largest relative difference first, and counts those only one has;
-3. takes the case with the higher deaths per 100,000 people per year as the escalating one and
+3. takes the case with the higher deaths per 100,000 people per year as the escalating one (or
+   the one named by ``escalating``) and
    reruns it with each mechanism channel (:data:`CHANNELS`, ``parameters.*`` of the modules, the
    same for every scenario; the patrons' money is each of the scenario's own patrons' budget) set
    to zero through ``--set`` overrides, on the same seeds; a channel *separates* the cases when
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,16 +87,25 @@ def describe(x: np.ndarray) -> dict[str, float]:
 
 def differing_parameters(a: Any, b: Any) -> tuple[list[dict[str, Any]], int, int]:
     """Parameters at the same path in both scenarios with different values (largest relative difference
-    first), and how many paths only the first / only the second has."""
-    pa = {p["path"]: p for p in collect_params(a)}
-    pb = {p["path"]: p for p in collect_params(b)}
+    first), and how many paths only the first / only the second has.  The elements of a list
+    (``politics.violence.monthly[3]``) are one row, ``[*]``, with the mean of each side's values."""
+    def grouped(sc: Any) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for p in collect_params(sc):
+            key = re.sub(r"\[\d+\]", "[*]", p["path"])
+            g = out.setdefault(key, {"values": [], "source": p["source"]})
+            g["values"].append(p["value"])
+        return out
+
+    pa, pb = grouped(a), grouped(b)
     rows = []
     for path in sorted(set(pa) & set(pb)):
-        va, vb = pa[path]["value"], pb[path]["value"]
-        if va == vb:
+        va, vb = float(np.mean(pa[path]["values"])), float(np.mean(pb[path]["values"]))
+        if va == vb and pa[path]["values"] == pb[path]["values"]:
             continue
         rel = abs(va - vb) / max(abs(va), abs(vb), 1e-12)
         rows.append({"path": path, "a": va, "b": vb, "relative_difference": rel,
+                     "values_a": len(pa[path]["values"]), "values_b": len(pb[path]["values"]),
                      "source_a": pa[path]["source"], "source_b": pb[path]["source"]})
     rows.sort(key=lambda r: (-r["relative_difference"], r["path"]))
     return rows, len(set(pa) - set(pb)), len(set(pb) - set(pa))
@@ -121,6 +132,7 @@ class CrossCase:
     ablations: list[dict[str, Any]]
     out: Path
     separating: list[str] = field(default_factory=list)
+    gap: float = math.nan  # deaths per 100,000 a year, escalating minus calm (means)
 
     def to_json(self) -> dict[str, Any]:
         def clean(o: Any) -> Any:
@@ -137,6 +149,7 @@ class CrossCase:
             "parameters_differing": self.parameters, "parameters_only_a": self.only_a,
             "parameters_only_b": self.only_b, "escalating": self.escalating, "calm": self.calm,
             "ablations": self.ablations, "separating_channels": self.separating,
+            "gap": self.gap,
             "rule": f"a channel separates the cases when removing it from the escalating case closes at least "
                     f"{SEPARATES:.0%} of the gap in deaths per 100,000 a year, the 90% interval of the paired "
                     "change excluding zero",
@@ -152,8 +165,10 @@ def _values(res: Any, label: str, metric: str) -> np.ndarray:
 
 
 def run_crosscase(a: str, b: str, runs: int, out: str | Path, channels: list[str] | None = None,
-                  **kw: Any) -> CrossCase:
-    """Run both cases, compare them, and ablate the escalating one's channels (module docstring)."""
+                  escalating: str | None = None, **kw: Any) -> CrossCase:
+    """Run both cases, compare them, and ablate the escalating one's channels (module docstring);
+    ``escalating`` (``a`` or ``b``'s label) names the case to ablate instead of the model's deadlier one
+    (the case that escalated in history, say)."""
     run_kw = {k: kw.pop(k) for k in ("workers", "scheduler", "progress", "rebuild", "connect_timeout") if k in kw}
     kw.setdefault("sample", "none")
     kw.setdefault("panel", "none")
@@ -171,7 +186,10 @@ def run_crosscase(a: str, b: str, runs: int, out: str | Path, channels: list[str
     params, only_a, only_b = differing_parameters(sca, scb)
     key = "deaths.per_100k_year"
     ma, mb = headline[key][a]["mean"], headline[key][b]["mean"]
-    esc, calm = (a, b) if (ma if math.isfinite(ma) else -1) >= (mb if math.isfinite(mb) else -1) else (b, a)
+    if escalating is not None:
+        esc, calm = (a, b) if escalating == a else (b, a)
+    else:
+        esc, calm = (a, b) if (ma if math.isfinite(ma) else -1) >= (mb if math.isfinite(mb) else -1) else (b, a)
     sc_esc = sca if esc == a else scb
     gap = headline[key][esc]["mean"] - headline[key][calm]["mean"]
     base = vals[esc][key]
@@ -191,7 +209,7 @@ def run_crosscase(a: str, b: str, runs: int, out: str | Path, channels: list[str
         n = min(x.size, base.size)
         diff = (x[:n] - base[:n])[np.isfinite(x[:n] - base[:n])]
         d, lo, hi = _ci_mean(diff)
-        closed = -d / gap if gap > 0 and math.isfinite(d) else math.nan
+        closed = -d / gap if gap > 0 and math.isfinite(d) else math.nan  # no gap: the case is not the deadlier
         sep = bool(math.isfinite(closed) and closed >= SEPARATES and hi < 0)
         ablations.append({
             "channel": name, "what": CHANNELS[name][0], "set": sets,
@@ -201,7 +219,7 @@ def run_crosscase(a: str, b: str, runs: int, out: str | Path, channels: list[str
             "gap_closed": closed, "separates": sep,
         })
     cc = CrossCase(a, b, runs, headline, params, only_a, only_b, esc, calm, ablations, out,
-                   [x["channel"] for x in ablations if x["separates"]])
+                   [x["channel"] for x in ablations if x["separates"]], gap)
     out.mkdir(parents=True, exist_ok=True)
     (out / "crosscase.json").write_text(json.dumps(cc.to_json(), indent=2) + "\n", encoding="utf-8")
     return cc
