@@ -52,8 +52,8 @@ CHANNELS: dict[str, tuple[str, tuple[str, ...]]] = {
                ("parameters.mobilization.vacuum_pull", "parameters.legitimacy.w_vac", "parameters.army.a_vac")),
     "occupation": ("the weight of a foreign army's presence in the state's legitimacy",
                    ("parameters.legitimacy.w_occ",)),
-    "exclusion": ("the weight of a community's exclusion from power in the state's legitimacy",
-                  ("parameters.legitimacy.w_excl",)),
+    "exclusion": ("rival leaders moved against (arrests, exclusion from posts; with a politics layer) and the weight "
+                  "of a community's exclusion in the state's legitimacy", ("parameters.legitimacy.w_excl",)),
     "army_politicisation": ("an army 'distributed among the entities': politicisation eroding its cohesion",
                             ("parameters.army.a_pol",)),
     "network_growth": ("armed groups growing through their members' ties", ("parameters.mobilization.network_rate",)),
@@ -115,7 +115,10 @@ def channel_overrides(name: str, sc: Any) -> list[str]:
     """The ``--set`` overrides that remove a channel from scenario ``sc``."""
     if name == "patron_money":
         return [f"patrons.{p.id}.budget=0" for p in sc.patrons]
-    return [f"{p}=0" for p in CHANNELS[name][1]]
+    out = [f"{p}=0" for p in CHANNELS[name][1]]
+    if name == "exclusion" and sc.politics is not None and sc.politics.marginalization is not None:
+        out.append("politics.marginalization.base_rate=0")
+    return out
 
 
 @dataclass
@@ -197,7 +200,7 @@ def run_crosscase(a: str, b: str, runs: int, out: str | Path, channels: list[str
     ablations = []
     for name in channels if channels is not None else list(CHANNELS):
         sets = channel_overrides(name, sc_esc)
-        ab = Ensemble([esc], runs=runs, out=out / f"ablate-{slug(name)}", kind="crosscase-ablation",
+        ab = Ensemble([esc], runs=runs, out=out / f"ablate-{slug(esc)}-{slug(name)}", kind="crosscase-ablation",
                       **{**kw, "overrides": [*kw.get("overrides", []), *sets]})
         r = ab.run(**run_kw)
         try:
