@@ -214,14 +214,13 @@ def documented_idps(observed: str) -> dict[int, float]:
     return {int(r["year"]): float(r["value"]) for r in rows if r.get("metric") == "idps_total"}
 
 
-def _data_file(name: str) -> Path:
-    return Path(str(resources.files("shatterbelt") / "data" / "iraq" / name))
-
-
-def iraq_region_names() -> dict[str, str]:
-    """ISO 3166-2 code -> governorate name, from the package's map."""
-    g = json.loads(_data_file("iraq_governorates.geojson").read_text(encoding="utf-8"))
-    return {f["properties"]["iso"]: f["properties"]["name"] for f in g["features"]}
+def map_region_names() -> dict[str, str]:
+    """ISO 3166-2 code -> governorate name, from every map the package ships (the names a scenario
+    without its own region names falls back to)."""
+    out: dict[str, str] = {}
+    for folder in map_folders():
+        out.update({f["properties"]["iso"]: f["properties"]["name"] for f in _map(folder)["features"]})
+    return out
 
 
 def _names(sc: dict[str, Any], key: str) -> dict[str, str]:
@@ -256,7 +255,7 @@ def load_run(path: Path) -> ReportData:
     label = str(summary.get("scenario", path.name))
     data = ReportData(
         kind="run", source=str(path), months=months, places=places, metrics=metrics,
-        groups=[Group(label, [seed], arr, [summary])], region_names=iraq_region_names(),
+        groups=[Group(label, [seed], arr, [summary])], region_names=map_region_names(),
     )
     sc_path = path / "scenario.resolved.yaml"
     facts: dict[str, Any] = {
@@ -307,7 +306,7 @@ def load_ensemble(path: Path) -> ReportData:
         groups.append(Group(label, [int(r["seed"]) for r in rs], arr[owners_a == label], summaries[label]))
     data = ReportData(
         kind="ensemble", source=str(path), months=months, places=places, metrics=metrics, groups=groups,
-        region_names=iraq_region_names(),
+        region_names=map_region_names(),
     )
     data.country = ""
     try:  # names of actors, communities and patrons from the scenario the label names, when it resolves
@@ -360,7 +359,7 @@ def from_result(res: Any) -> ReportData:
     data = ReportData(
         kind="run", source="(in memory)", months=months, places=places, metrics=metrics,
         groups=[Group(str(summary.get("scenario", "")), [seed], arr, [summary])],
-        region_names=iraq_region_names(),
+        region_names=map_region_names(),
     )
     sc = getattr(res, "scenario", None)
     if sc is not None and hasattr(sc, "model_dump"):
