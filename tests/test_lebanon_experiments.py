@@ -186,7 +186,7 @@ def test_lebanon_report_overlays_its_documented_deaths(lebanon_to_2008: object) 
     assert hist[0]["y"] == [1150.0, 457.0, 81.0]
     assert total.data["calibration_end"] == 2008
     spans = figs["civilian-deaths"].data["spans"]
-    assert spans and spans[0]["to"] == "2008-12"
+    assert spans and spans[0]["to"] == "2008-12" and spans[0]["label"] == "calibration window (to 2008)"
     bat = figs["battle_deaths-annual"].data["history"]
     assert [h["x"] for h in bat] == [[2007]]
 

@@ -111,7 +111,8 @@ def _split_marks(months: list[str], evaluation: dict[str, Any] | None) -> list[d
     oos = [m for m in months if t0 and t0 <= m <= t1]
     spans = []
     if cal:
-        spans.append({"from": cal[0], "to": cal[-1], "label": f"calibration window (to {fit})", "style": "cal"})
+        to = fit[:4] if fit.endswith("-12") else fit
+        spans.append({"from": cal[0], "to": cal[-1], "label": f"calibration window (to {to})", "style": "cal"})
     if oos:
         spans.append({"from": oos[0], "to": oos[-1], "label": "out of sample", "style": "oos"})
     return spans
