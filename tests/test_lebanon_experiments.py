@@ -228,3 +228,11 @@ def test_experiment_export_and_report_code_names_no_country_or_actor() -> None:
             if s in ids or any(c in s.lower() for c in countries):
                 hits.append(f"{rel}:{line}: {s[:60]!r}")
     assert not hits, "country-specific literals:\n" + "\n".join(hits)
+
+
+def test_a_scenario_without_such_events_scores_nothing_rather_than_censoring() -> None:
+    obs = [Observation("LBN", "2014-05", "presidential_vacancy_days", 890)]
+    no_office = _summary([], [], "2014-12")
+    d = event_draws(obs, [run_politics_events(no_office, set())] * 3, ["2014-12"] * 3)
+    x, censored, _ = d[("presidential_vacancy_days", "2014-05")]
+    assert np.isnan(x).all() and censored == 0

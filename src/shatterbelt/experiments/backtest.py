@@ -638,7 +638,8 @@ def event_draws(obs: list[Observation], events: list[dict[str, Any]], ends: list
     end (the event may still be running at the horizon): its value is the days from the period's
     first day to the run's last day.  Otherwise it has no counterpart (NaN).  Model values and the
     observation are both capped at those days (``cap``), so an event longer than the run is
-    compared as "still running at the end".
+    compared as "still running at the end".  When no run has any event of a measure (a scenario
+    without a politics layer or a head-of-state office), its observations get no values at all.
     """
     out: dict[tuple[str, str], tuple[np.ndarray, int, float]] = {}
     for measure in EVENTS:
@@ -649,6 +650,12 @@ def event_draws(obs: list[Observation], events: list[dict[str, Any]], ends: list
         vals = {o.period: np.full(len(events), np.nan) for o in mobs}
         cens = dict.fromkeys(vals, 0)
         caps = dict.fromkeys(vals, math.inf)
+        if not any(ev.get(measure) for ev in events):
+            # no run has such an event at all (no politics layer, no head-of-state office):
+            # nothing to compare with, rather than every run "still in it"
+            for o in mobs:
+                out[(measure, o.period)] = (vals[o.period], 0, math.nan)
+            continue
         for i, (ev, end) in enumerate(zip(events, ends, strict=True)):
             cand = list(ev.get(measure, []))
             used: set[int] = set()
