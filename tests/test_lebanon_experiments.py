@@ -3,6 +3,7 @@ crosswalk and the report's documented overlay, all read from the scenario's own 
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from importlib import resources
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shatterbelt.cli.main import main
 from shatterbelt.errors import UsageError
 from shatterbelt.experiments.backtest import (
     Observation,
@@ -25,6 +27,7 @@ from shatterbelt.report.data import from_result
 from shatterbelt.report.figures import standard_figures
 from shatterbelt.resolve import load_scenario
 from shatterbelt.sim import Simulation
+from tests.test_lebanon_generic import SRC, _string_constants, _vocabulary
 
 LEBANON = "lebanon-2005"
 TINY = str(Path(__file__).parent / "data" / "tiny.yaml")
@@ -162,14 +165,10 @@ def test_lebanon_places_and_codes_come_from_its_data_folder() -> None:
 
 def test_export_acled_for_lebanon_has_coordinates(tmp_path: Path, lebanon_to_2008: object,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from shatterbelt.cli.main import main
-
     run = tmp_path / "run"
     lebanon_to_2008.write(str(run))  # type: ignore[attr-defined]
     assert main(["export", str(run), "--format", "ged", "--out", str(tmp_path / "ged.csv"), "--json"]) == 0
     capsys.readouterr()
-    import csv
-
     rows = list(csv.DictReader((tmp_path / "ged.csv").open(encoding="utf-8")))
     assert rows and all(r["country"] == "Lebanon" and r["country_id"] == "660" for r in rows)
     assert all(r["latitude"] and 33.0 < float(r["latitude"]) < 34.8 for r in rows)
@@ -201,8 +200,6 @@ def test_a_scenario_without_evaluation_has_no_overlay() -> None:
 
 # ---------------------------------------------------------------------------- election
 def test_election_without_votes_says_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
-    from shatterbelt.cli.main import main
-
     assert main(["election", LEBANON]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "Traceback" not in err
@@ -214,8 +211,6 @@ def test_election_without_votes_says_what_is_missing(capsys: pytest.CaptureFixtu
 def test_experiment_export_and_report_code_names_no_country_or_actor() -> None:
     """metrics, crosscase, the exports' places and the report's figures and page name no country, community,
     bloc, actor, patron or region of a built-in scenario: they read them from the scenario."""
-    from tests.test_lebanon_generic import SRC, _string_constants, _vocabulary
-
     ids, countries = _vocabulary()
     #: crosswalk()'s default folder, kept for its callers from before there was a second country
     allowed = {("exports/places.py", "iraq")}
