@@ -310,7 +310,7 @@ def backtest(
                 if r["window"] != w or (r["granularity"] != gran and not (gran == "year" and r["kind"] == "binary"
                                                                            and r["granularity"] == "year")):
                     continue
-                if r["kind"] == "deaths":
+                if r["kind"] in ("deaths", "duration"):
                     rows.append([r["label"], _f(r["observed"]),
                                  f"{_f(r['model_median'])} [{_f(r['model_lo90'])}, {_f(r['model_hi90'])}]",
                                  "50%" if r["cover50.model"] else ("90%" if r["cover90.model"] else "no"),

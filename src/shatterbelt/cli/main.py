@@ -22,7 +22,7 @@ import typer
 from .. import __version__
 from ..errors import ShatterbeltError
 from ..scenario.params import ParameterRangeWarning
-from . import author, end_startup, epstein, experiments, export, inference, politics, report  # noqa: F401  (inference registers into experiments.app)
+from . import author, crosscase, end_startup, epstein, experiments, export, inference, politics, report  # noqa: F401  (inference, crosscase register into experiments.app)
 from . import run as run_commands
 from . import serve as serve_commands
 from .common import extra_message, missing_extra

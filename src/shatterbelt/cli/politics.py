@@ -60,8 +60,23 @@ def _system(cfg: PoliticsConfig, rule: str | None, first_divisor: float | None) 
         raise UsageError(f"electoral_system.{where}: {err.get('msg', 'invalid')}") from None
 
 
+def require_votes(cfg: PoliticsConfig) -> None:
+    """Refuse, in one line saying what is missing, a configuration without a votes file."""
+    if cfg.votes_file is not None:
+        return
+    doc = cfg.documented.seats if cfg.documented is not None else {}
+    has = (f"it documents seats only ({len(doc)} lists, {sum(int(p.value) for p in doc.values())} seats), "
+           "which an election cannot be checked against without the votes behind them"
+           if doc else "it documents no seats either")
+    raise UsageError(
+        f"politics.votes_file: configuration '{cfg.name}' has no votes file, so `election` has nothing to turn "
+        f"into seats: it needs valid votes by district and list (CSV columns code, governorate, list, votes, "
+        f"seats; docs/politics.md); {has}. Simulated elections in `run` use each list's community base instead")
+
+
 def election_result(cfg: PoliticsConfig, rule: str | None = None, first_divisor: float | None = None) -> dict[str, Any]:
     """The ``--json`` document of ``election``: seats by list, total, documented seats."""
+    require_votes(cfg)
     alloc = elect_from_votes(cfg, documented_votes(cfg), _system(cfg, rule, first_divisor))
     documented = {k: int(p.value) for k, p in cfg.documented.seats.items()}
     return {"seats": dict(alloc.total), "total": alloc.size, "documented": documented}
@@ -69,6 +84,7 @@ def election_result(cfg: PoliticsConfig, rule: str | None = None, first_divisor:
 
 def _election(scenario: str, json_out: bool, rule: str | None, first_divisor: float | None, sets: list[str]) -> None:
     cfg = _load(scenario, sets)
+    require_votes(cfg)
     system = _system(cfg, rule, first_divisor)
     alloc = elect_from_votes(cfg, documented_votes(cfg), system)
     documented = {k: int(p.value) for k, p in cfg.documented.seats.items()}

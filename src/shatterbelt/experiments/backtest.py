@@ -24,6 +24,7 @@ going to State of Law, the 2010 vacuum's length and the army's collapse in Ninev
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 import re
@@ -315,7 +316,17 @@ FLOWS: dict[str, tuple[str, ...]] = {
     "new_displaced": ("new_displaced",),
 }
 STOCKS: dict[str, str] = {"displaced": "displaced"}
-MEASURES = (*FLOWS, *STOCKS)
+#: politics measures: one documented event each, its period the month it began, scored against the
+#: run's event of the same kind that began nearest to it (within :data:`MATCH_MONTHS`)
+EVENTS: dict[str, str] = {
+    "formation_days": "days from the start of a government formation (an election, a resignation, a new "
+                      "head of state) to the cabinet (the summary's pm_by_term: 'election' to 'date')",
+    "presidential_vacancy_days": "days the head of state's office stayed vacant (office_events of the office "
+                                 "whose role is head_of_state: from elected - vacancy_days to elected)",
+}
+MEASURES = (*FLOWS, *STOCKS, *EVENTS)
+#: how far (months) a run's event may begin from the documented one and still be its counterpart
+MATCH_MONTHS = 12
 OBSERVED_COLUMNS = ("country", "period", "measure", "value")
 OPTIONAL_COLUMNS = ("low", "high", "source")
 #: steps of history the trend baseline is fitted on, per granularity
@@ -564,6 +575,140 @@ def model_draws(months: list[str], panel: dict[str, np.ndarray], measure: str, p
     return panel[col][:, idx[-1]] if col in panel else None
 
 
+def _add_months(month: str, k: int) -> str:
+    y, m = map(int, month.split("-"))
+    i = y * 12 + m - 1 + k
+    return f"{i // 12}-{i % 12 + 1:02d}"
+
+
+def _month_end(month: str) -> dt.date:
+    y, m = map(int, month.split("-"))
+    return dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def head_of_state_offices(sc: Scenario) -> set[str]:
+    """Ids of the offices whose role is head of state in the scenario's politics (none without one)."""
+    pol = sc.politics
+    return {o.id for o in (pol.reserved_offices or []) if o.role == "head_of_state"} if pol is not None else set()
+
+
+def run_politics_events(summary: dict[str, Any], head_of_state: set[str]) -> dict[str, list[tuple[str, float]]]:
+    """One run's politics events from its summary: measure -> [(start date ISO, days)], in order.
+
+    Formations are the summary's ``pm_by_term`` entries that record when the formation began
+    (``election``: an election, a resignation, a new head of state) and the cabinet's date; a
+    vacancy is an election to a head-of-state office (``office_events``), begun ``vacancy_days``
+    before it (0 when the office was filled in time).  Events still running at the horizon are not
+    in the summary: :func:`event_draws` treats them as censored.
+    """
+    out: dict[str, list[tuple[str, float]]] = {m: [] for m in EVENTS}
+    for e in summary.get("pm_by_term") or []:
+        if e.get("election") and e.get("date"):
+            d0, d1 = dt.date.fromisoformat(e["election"]), dt.date.fromisoformat(e["date"])
+            out["formation_days"].append((d0.isoformat(), float((d1 - d0).days)))
+    for e in summary.get("office_events") or []:
+        if e.get("office") in head_of_state and e.get("elected"):
+            d1 = dt.date.fromisoformat(e["elected"])
+            days = int(e.get("vacancy_days") or 0)
+            out["presidential_vacancy_days"].append(((d1 - dt.timedelta(days=days)).isoformat(), float(days)))
+    return out
+
+
+def model_events(store: Any, scenario: str, head_of_state: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every run's politics events (:func:`run_politics_events`) and last month, in run order."""
+    if not store._has("summaries"):
+        return [], []
+    df = store.query("SELECT r.run_index, s.summary FROM summaries s JOIN runs r USING (run_id) "
+                     "WHERE r.scenario = ? ORDER BY r.run_index", [scenario])
+    events, ends = [], []
+    for text in df["summary"]:
+        s = json.loads(text)
+        events.append(run_politics_events(s, head_of_state))
+        ends.append(str(s.get("end") or ""))
+    return events, ends
+
+
+def event_draws(obs: list[Observation], events: list[dict[str, Any]], ends: list[str]
+                ) -> dict[tuple[str, str], tuple[np.ndarray, int, float]]:
+    """Each observed politics event's counterpart in every run: (days per run, runs censored, cap in days).
+
+    In each run, the observations of a measure are taken in date order and each claims the run's
+    unclaimed event of that measure that began nearest its period (at most :data:`MATCH_MONTHS`
+    away; ties to the earlier).  A run without one is *censored* when the window reaches past its
+    end (the event may still be running at the horizon): its value is the days from the period's
+    first day to the run's last day.  Otherwise it has no counterpart (NaN).  Model values and the
+    observation are both capped at those days (``cap``), so an event longer than the run is
+    compared as "still running at the end".  When no run has any event of a measure (a scenario
+    without a politics layer or a head-of-state office), its observations get no values at all.
+    """
+    out: dict[tuple[str, str], tuple[np.ndarray, int, float]] = {}
+    for measure in EVENTS:
+        mobs = sorted((o for o in obs if o.measure == measure and o.granularity == "month"),
+                      key=lambda o: o.period)
+        if not mobs:
+            continue
+        vals = {o.period: np.full(len(events), np.nan) for o in mobs}
+        cens = dict.fromkeys(vals, 0)
+        caps = dict.fromkeys(vals, math.inf)
+        if not any(ev.get(measure) for ev in events):
+            # no run has such an event at all (no politics layer, no head-of-state office):
+            # nothing to compare with, rather than every run "still in it"
+            for o in mobs:
+                out[(measure, o.period)] = (vals[o.period], 0, math.nan)
+            continue
+        for i, (ev, end) in enumerate(zip(events, ends, strict=True)):
+            cand = list(ev.get(measure, []))
+            used: set[int] = set()
+            for o in mobs:
+                p0 = period_index(o.period)
+                best = None
+                for j, (start, days) in enumerate(cand):
+                    gap = abs(period_index(start[:7]) - p0)
+                    if j not in used and gap <= MATCH_MONTHS and (best is None or gap < best[0]):
+                        best = (gap, j, days)
+                cap = float((_month_end(end) - dt.date.fromisoformat(o.period + "-01")).days) if end else math.inf
+                caps[o.period] = min(caps[o.period], cap)
+                if best is not None:
+                    used.add(best[1])
+                    vals[o.period][i] = min(best[2], cap)
+                elif end and _add_months(o.period, MATCH_MONTHS) > end and cap >= 0:
+                    vals[o.period][i] = cap
+                    cens[o.period] += 1
+        for o in mobs:
+            out[(measure, o.period)] = (vals[o.period], cens[o.period], caps[o.period])
+    return out
+
+
+def event_baselines(obs: list[Observation], origin: str) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[str, Any]]:
+    """Baselines for politics events, lognormal on log(1 + days): no-change (the last event of the measure
+    documented before the origin), persistence (the previous documented event, which may lie after the
+    origin: the previous formation's length) and no trend.  Spread: the standard deviation of changes of
+    log(1 + days) between consecutive events known before the origin, or 1.0 (assumption) with fewer
+    than two changes; it is not widened with the steps ahead (events are not a regular series)."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    info: dict[str, Any] = {}
+    for measure in EVENTS:
+        ev = sorted((o for o in obs if o.measure == measure and o.granularity == "month"), key=lambda o: o.period)
+        if not ev:
+            continue
+        known = [o for o in ev if o.period < origin]
+        d = [float(log1p(b.value) - log1p(a.value)) for a, b in zip(known, known[1:], strict=False)]
+        sigma1, how = (max(float(np.std(d, ddof=1)), 1e-3), "own history") if len(d) >= 2 else (
+            FALLBACK_SIGMA, "assumption (fewer than three events before the origin)")
+        info[f"{measure}/event"] = {"known_periods": len(known), "last_known": known[-1].period if known else None,
+                                    "sigma_1": sigma1, "sigma_from": how, "trend_per_step": None}
+        for k, o in enumerate(ev):
+            if o.period < origin:
+                continue
+            bl: dict[str, Any] = {"no-change": None, "persistence": None, "trend": None}
+            if known:
+                bl["no-change"] = (float(log1p(known[-1].value)), sigma1)
+            if k > 0:
+                bl["persistence"] = (float(log1p(ev[k - 1].value)), sigma1)
+            out[(measure, o.period)] = bl
+    return out, info
+
+
 def _count_row(o: Observation, window: str, x: np.ndarray, bl: dict[str, Any]) -> dict[str, Any]:
     lx = log1p(x)
     ly = float(log1p(o.value))
@@ -594,6 +739,25 @@ def _count_row(o: Observation, window: str, x: np.ndarray, bl: dict[str, Any]) -
     return row
 
 
+def _event_row(o: Observation, window: str, x: np.ndarray, censored: int, cap: float,
+               bl: dict[str, Any]) -> dict[str, Any]:
+    """A politics event (days) scored like a count on log(1 + days), plus the CRPS in days; observation
+    and runs capped at the days the runs can see after the event began (``cap``)."""
+    capped = min(o.value, cap)
+    row = _count_row(Observation(o.country, o.period, o.measure, capped, o.low, o.high, o.source), window, x, bl)
+    row.update(granularity="event", kind="duration")
+    row["crps_days.model"] = crps_ensemble(x, capped)
+    row["label"] = f"{o.measure.replace('_', ' ')}, began {o.period}"
+    row["censored_runs"] = censored
+    notes = []
+    if capped < o.value:
+        notes.append(f"observed {o.value:g} days, of which the runs can see {capped:g} (to their end)")
+    if censored:
+        notes.append(f"{censored} run(s) still in it at the end (counted to the end)")
+    row["note"] = "; ".join(notes)
+    return row
+
+
 def _war_row(count: dict[str, Any], o: Observation, x: np.ndarray, bl: dict[str, Any]) -> dict[str, Any]:
     """The civil-war year (battle deaths >= 1,000, UCDP's threshold) as a binary target, Brier-scored."""
     y = int(o.period)
@@ -616,13 +780,28 @@ def _war_row(count: dict[str, Any], o: Observation, x: np.ndarray, bl: dict[str,
 
 
 def score_observed(
-    obs: list[Observation], wins: Windows, months: list[str], panel: dict[str, np.ndarray], origin: str
+    obs: list[Observation], wins: Windows, months: list[str], panel: dict[str, np.ndarray], origin: str,
+    events: tuple[list[dict[str, Any]], list[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
-    """Score every observation the runs cover and a window holds; rows, baseline info, rows left out."""
-    bls, info = baselines_for(obs, origin)
+    """Score every observation the runs cover and a window holds; rows, baseline info, rows left out.
+    ``events`` are the runs' politics events and last months (:func:`model_events`), needed for the
+    politics measures (:data:`EVENTS`)."""
+    bls, info = baselines_for([o for o in obs if o.measure not in EVENTS], origin)
+    ebls, einfo = event_baselines(obs, origin)
+    info["series"].update(einfo)
+    draws = event_draws(obs, *(events or ([], [])))
     rows: list[dict[str, Any]] = []
     skipped = 0
     for o in sorted(obs, key=lambda o: (o.granularity != "month", o.measure, period_index(o.period))):
+        if o.measure in EVENTS:
+            w = wins.of(o.period)
+            got = draws.get((o.measure, o.period))
+            x = got[0][np.isfinite(got[0])] if got is not None else np.array([])
+            if w is None or x.size == 0:
+                skipped += 1
+                continue
+            rows.append(_event_row(o, w, x, got[1], got[2], ebls.get((o.measure, o.period), {})))  # type: ignore[index]
+            continue
         w = wins.of(o.period)
         x = model_draws(months, panel, o.measure, o.period) if w else None
         if w is None or x is None:
@@ -641,8 +820,9 @@ def summarize_observed(rows: list[dict[str, Any]], labels: tuple[str, str]) -> d
     out: dict[str, Any] = {}
     for w in labels:
         s: dict[str, Any] = {}
-        for g in ("month", "year"):
-            d = [r for r in rows if r["window"] == w and r["kind"] == "deaths" and r["granularity"] == g]
+        for g in ("month", "year", "event"):
+            kind = "duration" if g == "event" else "deaths"
+            d = [r for r in rows if r["window"] == w and r["kind"] == kind and r["granularity"] == g]
             gs: dict[str, Any] = {"targets": len(d)}
             for f in ("model", *BASELINES):
                 for score in ("crps", "is90"):
@@ -678,15 +858,16 @@ def observed_verdicts(summary: dict[str, Any]) -> list[str]:
     lines = []
     what = {"crps": "mean CRPS on log(1+x)", "is90": "mean 90% interval score", "brier": "mean Brier score"}
     for w, s in summary.items():
-        for g, scores in (("month", ("crps", "is90")), ("year", ("crps", "is90")), ("binary", ("brier",))):
+        for g, scores in (("month", ("crps", "is90")), ("year", ("crps", "is90")), ("event", ("crps", "is90")),
+                          ("binary", ("brier",))):
             for score in scores:
                 for b in BASELINES:
-                    hh = s[g].get(f"vs.{b}.{score}")
+                    hh = s.get(g, {}).get(f"vs.{b}.{score}")
                     if not hh:
                         continue
                     m, v, n = hh
                     word = "LOSES to" if m > v + 1e-12 else ("ties with" if abs(m - v) <= 1e-12 else "beats")
-                    unit = {"month": "monthly", "year": "annual", "binary": "binary"}[g]
+                    unit = {"month": "monthly", "year": "annual", "event": "politics events", "binary": "binary"}[g]
                     lines.append(f"{w}, {unit}: the model {word} {b} on {what[score]} ({m:.3f} vs {v:.3f}, {n} targets)")
     return lines
 
@@ -796,7 +977,8 @@ def run_backtest(runs: int, out: str | Path, scenario: str = "iraq-2010", observ
     try:
         check_failures(res)
         months, panel, draws = model_panel(res.store, scenario)
-        rows, info, left_out = score_observed(obs, wins, months, panel, sc.start)
+        evs = model_events(res.store, scenario, head_of_state_offices(sc)) if any(o.measure in EVENTS for o in obs) else None
+        rows, info, left_out = score_observed(obs, wins, months, panel, sc.start, evs)
         if code == "IRQ":
             events = _iraq_events(sc.start, end, wins)
             ev_rows = score_targets(res.metrics(scenario), [t for t, _ in events])

@@ -7,9 +7,11 @@ Two families, both stored per run in the results database's ``metrics`` table:
   covers every summary metric;
 * derived outcomes over fixed calendar windows, computed in the worker from the
   run's recorded arrays (``deaths.from_2012``, ``insurgent_fighters.mean_to_2011``,
-  ``leaders.in_game`` ...).  The windows are dates, not story: 2012 onwards is
-  after the last US troops left Iraq (18 Dec 2011); up to 2011 covers the 2010
-  vacuum and the year after it.  A window the run does not reach gives NaN.
+  ``leaders.in_game`` ...).  The windows are calendar dates, the same for every
+  scenario (``from_2012``, ``to_2011``); a window the run does not reach gives NaN.
+  Nothing here names a country, patron, bloc or actor: groups are read from the
+  scenario (actors by kind, the patrons that back its foreign forces, its blocs
+  and regions), so the keys of a scenario are built from its own ids.
 
 ``OUTCOMES_VERSION`` changes whenever a definition here changes, and a results
 database records it, so stale metrics are never mixed with new ones.
@@ -27,7 +29,7 @@ from ..scenario.schema import ActorKind
 if TYPE_CHECKING:
     from ..sim import Result
 
-OUTCOMES_VERSION = "1"
+OUTCOMES_VERSION = "2"
 
 #: summary keys that describe the run rather than its outcome
 _NOT_OUTCOMES = {"seed", "scale", "agents", "months", "complete", "scenario", "start", "end"}
@@ -66,6 +68,13 @@ def flatten_summary(summary: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def troop_patrons(sc: Any) -> list[str]:
+    """The patrons that back one of the scenario's foreign forces (actors of kind ``foreign_force``),
+    in the scenario's order: the foreign power whose troops are in the country (iraq-2010: ``us``)."""
+    backing = {p for a in sc.actors if a.kind == ActorKind.foreign_force for p, v in a.patrons.items() if v > 0}
+    return [p.id for p in sc.patrons if p.id in backing]
+
+
 def _mean(x: np.ndarray) -> float:
     x = x[~np.isnan(x)]
     return float(x.mean()) if x.size else math.nan
@@ -98,6 +107,8 @@ def derived_outcomes(res: Result) -> dict[str, float]:
     post_years = [v for y, v in by_year.items() if y >= POST_FROM[:4]]
     o["civil_war.from_2012"] = float(any(v >= 1000 for v in post_years)) if post_years else math.nan
     o["civil_war.years"] = float(sum(v >= 1000 for v in by_year.values()))
+    pop0 = float(rec.reg[0, :, rec.ri["population"]].sum()) if T else 0.0
+    o["deaths.per_100k_year"] = float((civ + bat).sum()) / (T / 12.0) / pop0 * 1e5 if T and pop0 > 0 else math.nan
 
     coh = nat[:, ni["army_cohesion"]]
     o["army_cohesion.mean"] = _mean(coh)
@@ -150,9 +161,14 @@ def derived_outcomes(res: Result) -> dict[str, float]:
     o["leaders.pm_kept"] = float(w.bloc.ids[g.pm_bloc] == w.sc.initial_government.pm_bloc)
     infl = {p: nat[:, ni[f"influence_{p}"]] for p in w.pat.ids}
     o["patron_influence.total_final"] = float(sum(v[-1] for v in infl.values())) if T else math.nan
-    o["patron_influence.foreign_non_us_final"] = (
-        float(sum(v[-1] for p, v in infl.items() if p != "us")) if T else math.nan
+    troops = troop_patrons(w.sc)
+    o["patron_influence.without_troops_final"] = (
+        float(sum(v[-1] for p, v in infl.items() if p not in troops)) if T else math.nan
     )
+    for tp in troops:  # the other patrons' influence beside each troop-sending one (iraq-2010: foreign_non_us)
+        o[f"patron_influence.foreign_non_{tp}_final"] = (
+            float(sum(v[-1] for p, v in infl.items() if p != tp)) if T else math.nan
+        )
     for p, v in infl.items():
         o[f"patron_influence.{p}.mean_from_2012"] = _mean(v[post]) if post.any() else math.nan
 

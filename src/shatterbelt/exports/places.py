@@ -1,15 +1,17 @@
 """Where events happen, in the spellings other datasets use: the admin-1 crosswalk and country codes.
 
-The package's data pack ships ``admin1_crosswalk.csv`` (one row per governorate: the ISO 3166-2
-code the scenario uses, the package's name, ACLED's ``admin1`` spelling, UCDP GED's ``adm_1``
+Each country's data folder in the package (``shatterbelt/data/<folder>/``) may ship
+``admin1_crosswalk.csv`` (one row per admin-1 region: the code the scenario uses, the package's name, ACLED's ``admin1`` spelling, UCDP GED's ``adm_1``
 spelling, geoBoundaries' spelling on the package's map, the OCHA p-code, the capital and its
 coordinates) and ``country_codes.csv`` (ISO numeric and alpha-3 codes, ACLED's and UCDP's region,
 the Gleditsch-Ward number UCDP uses as ``country_id``).  Both are keyed by code, so every
 spelling of a governorate meets the same row: the panel's ``region_code``/``region_name``, the
 summary, the events and the map agree through it.
 
-A scenario of another country has no rows here: its events keep the scenario's region names,
-and coordinates are left empty (``geo_precision`` and ``where_prec`` still say "province").
+A scenario's folder is the one whose ``country_codes.csv`` lists the scenario's ISO numeric
+code (iraq-2010: ``iraq/``, lebanon-2005: ``lebanon/``).  A scenario of a country without such a
+folder keeps the scenario's region names, and coordinates are left empty (``geo_precision`` and
+``where_prec`` still say "province").
 """
 
 from __future__ import annotations
@@ -49,25 +51,44 @@ class Country:
     gwno: int | None
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    text = (resources.files("shatterbelt") / "data" / "iraq" / name).read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
+def _read(folder: str, name: str) -> list[dict[str, str]]:
+    path = resources.files("shatterbelt") / "data" / folder / name
+    if not path.is_file():
+        return []
+    return list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
 
 
 @lru_cache(maxsize=1)
-def crosswalk() -> dict[str, dict[str, str]]:
-    """The shipped admin-1 crosswalk: region code -> its row (strings as in the file)."""
-    return {r["code"]: r for r in _read("admin1_crosswalk.csv")}
+def _folders() -> dict[int, str]:
+    """ISO numeric code -> the data folder whose ``country_codes.csv`` lists it."""
+    out: dict[int, str] = {}
+    for d in sorted((resources.files("shatterbelt") / "data").iterdir(), key=lambda p: p.name):
+        if d.is_dir() and (d / "country_codes.csv").is_file():
+            for r in _read(d.name, "country_codes.csv"):
+                out.setdefault(int(r["iso_numeric"]), d.name)
+    return out
 
 
-@lru_cache(maxsize=1)
-def _countries() -> dict[int, dict[str, str]]:
-    return {int(r["iso_numeric"]): r for r in _read("country_codes.csv")}
+def data_folder(iso_numeric: int) -> str | None:
+    """The package's data folder of a country (by ISO numeric code), or None."""
+    return _folders().get(int(iso_numeric))
+
+
+@lru_cache(maxsize=8)
+def crosswalk(folder: str = "iraq") -> dict[str, dict[str, str]]:
+    """A data folder's admin-1 crosswalk: region code -> its row (strings as in the file)."""
+    return {r["code"]: r for r in _read(folder, "admin1_crosswalk.csv")}
+
+
+@lru_cache(maxsize=8)
+def _countries(folder: str) -> dict[int, dict[str, str]]:
+    return {int(r["iso_numeric"]): r for r in _read(folder, "country_codes.csv")}
 
 
 def country(sc: Scenario) -> Country:
-    """The scenario's country codes (known ones from ``country_codes.csv``; others from the scenario)."""
-    row = _countries().get(int(sc.iso_numeric))
+    """The scenario's country codes (from its data folder's ``country_codes.csv``; others from the scenario)."""
+    folder = data_folder(int(sc.iso_numeric))
+    row = _countries(folder).get(int(sc.iso_numeric)) if folder else None
     name = sc.country or sc.name
     if row is None:
         return Country(name, int(sc.iso_numeric), "", "", "", None)
@@ -77,10 +98,11 @@ def country(sc: Scenario) -> Country:
 def places(sc: Scenario) -> list[Place]:
     """The scenario's regions in its order, each with its spellings and capital.
 
-    Rows of the crosswalk are used only where the scenario's country is the crosswalk's
-    (matched by ISO numeric code) and the region's id is a code of the crosswalk.
+    Rows of a crosswalk are used only where the scenario's country has a data folder (matched by
+    ISO numeric code) and the region's id is a code of that folder's crosswalk.
     """
-    known = crosswalk() if int(sc.iso_numeric) in _countries() else {}
+    folder = data_folder(int(sc.iso_numeric))
+    known = crosswalk(folder) if folder else {}
     out = []
     for r in sc.regions:
         row = known.get(r.id)
@@ -92,4 +114,4 @@ def places(sc: Scenario) -> list[Place]:
     return out
 
 
-__all__ = ["Country", "Place", "country", "crosswalk", "places"]
+__all__ = ["Country", "Place", "country", "crosswalk", "data_folder", "places"]

@@ -9,8 +9,11 @@ module turns either into one :class:`ReportData`: every run's panel as an array
 ``[run, month, place, metric]`` grouped by scenario, the summaries, names and the
 reproducibility facts.  It reads nothing of the engine's internals.
 
-Documented history (Iraq Body Count, UCDP, IDMC) comes from the package's data pack
-(``shatterbelt/data/iraq``) and is overlaid only where the scenario is Iraq's.
+Documented history comes from the scenario's own observations: the observed file its
+``evaluation`` section names (``evaluation.observed``, a CSV in the package's data folder, the
+format of ``shatterbelt backtest``), for any scenario that has one; documented displacement from
+the ``idps_total`` rows of the ``outcomes_annual.csv`` beside it, where there are such rows.  The
+calibration window and out-of-sample years come from the same section.
 """
 
 from __future__ import annotations
@@ -36,8 +39,6 @@ from ..errors import ShatterbeltError
 from ..exports.panel import compact
 
 NATIONAL = "national"
-#: the last year the documented outcomes may be used for calibration (later years are out of sample)
-CALIBRATION_END = 2012
 
 
 class ReportError(ShatterbeltError):
@@ -76,6 +77,9 @@ class ReportData:
     scenario: dict[str, Any] | None = None  # the resolved scenario (a run folder only)
     facts: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)  # claims / backtest / compare when present
+    evaluation: dict[str, Any] | None = None  # the scenario's evaluation section (windows, observed file)
+    observed: list[dict[str, str]] = field(default_factory=list)  # rows of its observed file
+    sources: dict[str, str] = field(default_factory=dict)  # the scenario's sources (credits)
 
     # ------------------------------------------------------------------ access
     @property
@@ -123,8 +127,22 @@ class ReportData:
         return self.patron_names.get(p, p.upper() if len(p) <= 3 else p.capitalize())
 
     @property
-    def is_iraq(self) -> bool:
-        return self.country.lower() == "iraq" or set(self.regions) <= set(iraq_region_names())
+    def fit_until(self) -> str | None:
+        """Last month of the scenario's in-sample (calibration) window, if it has an evaluation section."""
+        return (self.evaluation or {}).get("fit_until") or None
+
+    def documented(self, measure: str, granularity: str) -> dict[str, list[tuple[str, float]]]:
+        """Observed ``measure`` by period (``month`` or ``year``), grouped into labelled series by source."""
+        rows = [r for r in self.observed if r.get("measure") == measure
+                and (len(r.get("period", "")) == 7) == (granularity == "month")]
+        out: dict[str, list[tuple[str, float]]] = {}
+        for r in rows:
+            out.setdefault(_source_label(r.get("source", ""), self.evaluation), []).append(
+                (r["period"], float(r["value"])))
+        if len(out) > 4:  # too many sources to tell apart: one series
+            merged = [pt for pts in out.values() for pt in pts]
+            out = {f"documented ({(self.evaluation or {}).get('observed', 'observed')})": merged}
+        return {k: sorted(v) for k, v in out.items()}
 
 
 # ---------------------------------------------------------------------- panels
@@ -161,14 +179,48 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _data_file(name: str) -> Path:
-    return Path(str(resources.files("shatterbelt") / "data" / "iraq" / name))
+def _source_label(source: str, evaluation: dict[str, Any] | None) -> str:
+    """A short legend label for a row's source: its text before the first ' (', ';' or ':'."""
+    short = source
+    for sep in (" (", ";", ":"):
+        short = short.split(sep)[0]
+    short = short.strip()[:48]
+    if not short or short.endswith(".csv"):
+        return f"documented ({(evaluation or {}).get('observed', 'observed')})"
+    return short
 
 
-def iraq_region_names() -> dict[str, str]:
-    """ISO 3166-2 code -> governorate name, from the package's map."""
-    g = json.loads(_data_file("iraq_governorates.geojson").read_text(encoding="utf-8"))
-    return {f["properties"]["iso"]: f["properties"]["name"] for f in g["features"]}
+def read_observed_rows(observed: str) -> list[dict[str, str]]:
+    """The rows of an observed file in the package's data folder (``lebanon/observed.csv``); [] if absent."""
+    if not observed or ".." in observed:
+        return []
+    path = resources.files("shatterbelt") / "data"
+    for part in observed.split("/"):
+        path = path / part
+    if not path.is_file():
+        return []
+    return [r for r in csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines())
+            if r.get("period") and r.get("measure") and r.get("value")]
+
+
+def documented_idps(observed: str) -> dict[int, float]:
+    """Documented internally displaced people by year (``idps_total`` in the observed file's folder's
+    ``outcomes_annual.csv``), if that folder has such rows."""
+    folder = observed.split("/")[0] if "/" in observed else ""
+    path = resources.files("shatterbelt") / "data" / folder / "outcomes_annual.csv"
+    if not folder or ".." in folder or not path.is_file():
+        return {}
+    rows = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
+    return {int(r["year"]): float(r["value"]) for r in rows if r.get("metric") == "idps_total"}
+
+
+def map_region_names() -> dict[str, str]:
+    """ISO 3166-2 code -> governorate name, from every map the package ships (the names a scenario
+    without its own region names falls back to)."""
+    out: dict[str, str] = {}
+    for folder in map_folders():
+        out.update({f["properties"]["iso"]: f["properties"]["name"] for f in _map(folder)["features"]})
+    return out
 
 
 def _names(sc: dict[str, Any], key: str) -> dict[str, str]:
@@ -183,6 +235,13 @@ def _scenario_names(data: ReportData, sc: dict[str, Any]) -> None:
     data.patron_names.update(_names(sc, "patrons"))
     data.entity_names.update(_names(sc, "blocs"))
     data.country = sc.get("country") or data.country
+    ev = sc.get("evaluation")
+    if isinstance(ev, dict):
+        data.evaluation = ev
+        data.observed = read_observed_rows(str(ev.get("observed") or ""))
+    src = sc.get("sources")
+    if isinstance(src, dict):
+        data.sources = {str(k): str(v) for k, v in src.items()}
 
 
 def _sha256(path: Path) -> str:
@@ -196,7 +255,7 @@ def load_run(path: Path) -> ReportData:
     label = str(summary.get("scenario", path.name))
     data = ReportData(
         kind="run", source=str(path), months=months, places=places, metrics=metrics,
-        groups=[Group(label, [seed], arr, [summary])], region_names=iraq_region_names(),
+        groups=[Group(label, [seed], arr, [summary])], region_names=map_region_names(),
     )
     sc_path = path / "scenario.resolved.yaml"
     facts: dict[str, Any] = {
@@ -247,7 +306,7 @@ def load_ensemble(path: Path) -> ReportData:
         groups.append(Group(label, [int(r["seed"]) for r in rs], arr[owners_a == label], summaries[label]))
     data = ReportData(
         kind="ensemble", source=str(path), months=months, places=places, metrics=metrics, groups=groups,
-        region_names=iraq_region_names(),
+        region_names=map_region_names(),
     )
     data.country = ""
     try:  # names of actors, communities and patrons from the scenario the label names, when it resolves
@@ -300,7 +359,7 @@ def from_result(res: Any) -> ReportData:
     data = ReportData(
         kind="run", source="(in memory)", months=months, places=places, metrics=metrics,
         groups=[Group(str(summary.get("scenario", "")), [seed], arr, [summary])],
-        region_names=iraq_region_names(),
+        region_names=map_region_names(),
     )
     sc = getattr(res, "scenario", None)
     if sc is not None and hasattr(sc, "model_dump"):
@@ -308,22 +367,6 @@ def from_result(res: Any) -> ReportData:
         _scenario_names(data, d)
     data.facts = {"scenario": summary.get("scenario"), "seed": seed, "scale": summary.get("scale")}
     return data
-
-
-# ---------------------------------------------------------------------- history
-def _rows(name: str) -> list[dict[str, str]]:
-    with _data_file(name).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def documented_annual(metric: str) -> dict[int, float]:
-    """Documented national figure by year from ``outcomes_annual.csv`` (e.g. ``ibc_civilian_deaths``)."""
-    return {int(r["year"]): float(r["value"]) for r in _rows("outcomes_annual.csv") if r["metric"] == metric}
-
-
-def documented_monthly(metric: str) -> dict[str, float]:
-    """Documented national figure by month from ``outcomes_monthly.csv``."""
-    return {r["month"]: float(r["value"]) for r in _rows("outcomes_monthly.csv") if r["metric"] == metric}
 
 
 def map_folders() -> list[str]:

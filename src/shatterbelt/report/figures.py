@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import CALIBRATION_END, NATIONAL, ReportData, documented_annual, documented_monthly
+from .data import NATIONAL, ReportData, documented_idps
 from .png import svg_to_png
 from .svg import render
 
@@ -100,17 +100,31 @@ def band_note(data: ReportData) -> str:
     return BAND_NOTE.format(n=n)
 
 
-def _split_marks(months: list[str]) -> list[dict[str, Any]]:
-    """Shaded spans: the calibration window (<= CALIBRATION_END) and the out-of-sample years."""
-    cal = [m for m in months if int(m[:4]) <= CALIBRATION_END]
-    oos = [m for m in months if int(m[:4]) > CALIBRATION_END]
+def _split_marks(months: list[str], evaluation: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Shaded spans from the scenario's evaluation section: the in-sample window (to ``fit_until``) and
+    the out-of-sample window (``test_from`` .. ``test_until``); none without the section."""
+    if not evaluation or not evaluation.get("fit_until"):
+        return []
+    fit = str(evaluation["fit_until"])
+    t0, t1 = str(evaluation.get("test_from") or ""), str(evaluation.get("test_until") or "")
+    cal = [m for m in months if m <= fit]
+    oos = [m for m in months if t0 and t0 <= m <= t1]
     spans = []
     if cal:
-        spans.append({"from": cal[0], "to": cal[-1], "label": f"calibration window (to {CALIBRATION_END})",
-                      "style": "cal"})
+        to = fit[:4] if fit.endswith("-12") else fit
+        spans.append({"from": cal[0], "to": cal[-1], "label": f"calibration window (to {to})", "style": "cal"})
     if oos:
         spans.append({"from": oos[0], "to": oos[-1], "label": "out of sample", "style": "oos"})
     return spans
+
+
+def _history(pts_by_label: dict[str, list[tuple[Any, float]]], keep: Any) -> list[dict[str, Any]]:
+    hist = []
+    for label, pts in pts_by_label.items():
+        pts = [(x, v) for x, v in pts if keep(x)]
+        if pts:
+            hist.append({"label": label, "x": [x for x, _ in pts], "y": [v for _, v in pts]})
+    return hist
 
 
 def _series(data: ReportData, metric: str, place: str, label: str, color: str, scale: float = 1.0,
@@ -133,7 +147,7 @@ def timeseries(data: ReportData, id: str, title: str, unit: str, series: list[di
     return Figure(
         kind="timeseries", id=id, title=title, subtitle=f"{unit}; {band_note(data)}",
         data={"x": data.months, "series": series, "history": history or [], "unit": unit, "log": log,
-              "spans": _split_marks(data.months) if marks and data.is_iraq else [], "y_min": y_min,
+              "spans": _split_marks(data.months, data.evaluation) if marks else [], "y_min": y_min,
               "y_max": y_max},
         note=note,
     )
@@ -152,20 +166,15 @@ def metric_figure(data: ReportData, metric: str, place: str = NATIONAL, title: s
 
 
 def civilian_deaths_monthly(data: ReportData) -> Figure:
-    hist = []
-    if data.is_iraq:
-        for key, label in (("ibc_civilian_deaths_vintage_2012_03", "Iraq Body Count (2012 vintage)"),
-                           ("ibc_civilian_deaths_vintage_2015_01", "Iraq Body Count (2015 vintage)")):
-            h = documented_monthly(key)
-            pts = [(m, v) for m, v in sorted(h.items()) if m in data.months]
-            if pts:
-                hist.append({"label": label, "x": [m for m, _ in pts], "y": [v for _, v in pts]})
+    months = set(data.months)
+    hist = _history(data.documented("civilian_deaths", "month"), lambda m: m in months)
     return timeseries(data, "civilian-deaths", "Civilian deaths per month", "persons killed per month",
                       _group_series(data, "civilian_deaths", NATIONAL, "model"), hist)
 
 
-def _annual(data: ReportData, metric: str, group: int = 0) -> tuple[list[int], np.ndarray]:
-    x = data.get(metric, NATIONAL, group)
+def _annual(data: ReportData, metric: str | tuple[str, ...], group: int = 0) -> tuple[list[int], np.ndarray]:
+    parts = (metric,) if isinstance(metric, str) else metric
+    x = sum(np.nan_to_num(data.get(m, NATIONAL, group)) for m in parts)
     years = sorted({int(m[:4]) for m in data.months})
     out = np.zeros((x.shape[0], len(years)))
     for j, y in enumerate(years):
@@ -174,7 +183,9 @@ def _annual(data: ReportData, metric: str, group: int = 0) -> tuple[list[int], n
     return years, out
 
 
-def deaths_annual(data: ReportData, metric: str, documented: list[tuple[str, str]], title: str) -> Figure:
+def deaths_annual(data: ReportData, metric: str | tuple[str, ...], measure: str, title: str) -> Figure:
+    """Model deaths per calendar year (``metric``, or the sum of several) beside the scenario's documented
+    ``measure`` by year (its observed file)."""
     years = sorted({int(m[:4]) for m in data.months})
     partial = {y for y in years if sum(1 for m in data.months if int(m[:4]) == y) < 12}
     series = []
@@ -182,20 +193,17 @@ def deaths_annual(data: ReportData, metric: str, documented: list[tuple[str, str
         _, a = _annual(data, metric, i)
         series.append({"label": "model" if len(data.groups) == 1 else g.label,
                        "color": PALETTE[i % len(PALETTE)], **_quantiles(a)})
-    hist = []
-    if data.is_iraq:
-        for key, label in documented:
-            h = documented_annual(key)
-            pts = [(y, h[y]) for y in years if y in h and y not in partial]
-            if pts:
-                hist.append({"label": label, "x": [y for y, _ in pts], "y": [v for _, v in pts]})
+    doc = {k: [(int(p), v) for p, v in pts] for k, pts in data.documented(measure, "year").items()}
+    hist = _history(doc, lambda y: y in years and y not in partial)
     note = ""
     if partial:
         note = "partial years (model only, months simulated): " + ", ".join(str(y) for y in sorted(partial))
-    return Figure(kind="annual", id=f"{metric}-annual", title=title,
+    fit = data.fit_until
+    key = metric if isinstance(metric, str) else measure
+    return Figure(kind="annual", id=f"{key}-annual", title=title,
                   subtitle=f"persons killed per calendar year; {band_note(data)}",
                   data={"x": years, "series": series, "history": hist, "unit": "persons killed per year",
-                        "partial": sorted(partial), "calibration_end": CALIBRATION_END if data.is_iraq else None},
+                        "partial": sorted(partial), "calibration_end": int(fit[:4]) if fit else None},
                   note=note)
 
 
@@ -222,8 +230,8 @@ def army_cohesion(data: ReportData) -> Figure:
 
 def displacement(data: ReportData) -> Figure:
     hist = []
-    if data.is_iraq:
-        h = documented_annual("idps_total")
+    h = documented_idps(str((data.evaluation or {}).get("observed") or ""))
+    if h:
         pts = [(f"{y}-12", v / 1e6) for y, v in sorted(h.items()) if f"{y}-12" in data.months]
         if pts:
             hist.append({"label": "IDMC / UNHCR internally displaced", "x": [m for m, _ in pts],
@@ -275,11 +283,12 @@ def standard_figures(data: ReportData) -> list[Figure]:
     figs = []
     if data.has("civilian_deaths"):
         figs.append(civilian_deaths_monthly(data))
-        figs.append(deaths_annual(data, "civilian_deaths", [("ibc_civilian_deaths", "Iraq Body Count")],
-                                  "Civilian deaths per year"))
+        figs.append(deaths_annual(data, "civilian_deaths", "civilian_deaths", "Civilian deaths per year"))
     if data.has("battle_deaths"):
-        figs.append(deaths_annual(data, "battle_deaths", [("ucdp_state_based_deaths_best", "UCDP state-based (best)")],
-                                  "Battle deaths per year"))
+        figs.append(deaths_annual(data, "battle_deaths", "battle_deaths", "Battle deaths per year"))
+    if data.has("civilian_deaths") and data.has("battle_deaths") and data.documented("deaths", "year"):
+        figs.append(deaths_annual(data, ("civilian_deaths", "battle_deaths"), "deaths",
+                                  "Deaths per year (civilians and combatants)"))
     if data.prefixed("fighters_"):
         figs.append(_first_group_only(data, fighters(data)))
     if data.has("army_cohesion"):

@@ -286,12 +286,32 @@ def facts_section(data: ReportData) -> str:
     return f'<section id="facts"><h2>Reproducibility</h2>{_table(rows, ["fact", "value"])}</section>'
 
 
-CREDITS = (
-    "Documented outcomes: civilian deaths from Iraq Body Count (&copy; IBC; non-commercial use with attribution); "
-    "battle deaths from UCDP GED / state-based (CC BY 4.0; Davies, Pettersson &amp; &Ouml;berg 2023, Journal of "
-    "Peace Research 60(4)); displacement from IDMC. Boundaries: geoBoundaries (CC0; Runfola et al. 2020, PLoS ONE "
-    "15(4): e0231866). Calibration uses documented data up to 2012 only; 2013 onward is out of sample."
-)
+def credits(data: ReportData) -> str:
+    """Where the documented outcomes and the map come from: the scenario's observed file and its sources."""
+    parts = []
+    obs = (data.evaluation or {}).get("observed")
+    if obs and data.observed:
+        measures = sorted({r["measure"].replace("_", " ") for r in data.observed})
+        parts.append(f"Documented outcomes ({', '.join(measures)}): the scenario's observed file "
+                     f"<code>shatterbelt/data/{esc(str(obs))}</code>, each row with its source.")
+    if data.sources:
+        parts.append("Scenario sources: " + "; ".join(f"{esc(k)}: {esc(v)}" for k, v in data.sources.items()) + ".")
+    fit = data.fit_until
+    if fit:
+        ev = data.evaluation or {}
+        parts.append(f"Calibrated parameters may have seen documented data up to {esc(fit)}; "
+                     f"{esc(str(ev.get('test_from')))} to {esc(str(ev.get('test_until')))} is out of sample.")
+    else:
+        parts.append("The scenario has no evaluation section: no documented outcomes are overlaid.")
+    return " ".join(parts)
+
+
+def _charts_note(data: ReportData) -> str:
+    ev = data.evaluation or {}
+    if not data.fit_until:
+        return "No evaluation window (the scenario has no evaluation section)."
+    return (f"Shaded: the calibration window (to {data.fit_until}) and, from {ev.get('test_from')}, the years "
+            "the model was not calibrated on (out of sample).")
 
 
 def build_html(data: ReportData, figures: list[Figure] | None = None, map_fig: Figure | None = None) -> str:
@@ -313,15 +333,15 @@ def build_html(data: ReportData, figures: list[Figure] | None = None, map_fig: F
         f"<code>{esc(data.source)}</code></p></header><main>",
         key_figures(data) if g0.summaries and "civilian_deaths_by_year" in g0.summaries[0] else "",
         map_section(map_fig, data, control_table(data)),
-        f'<section id="charts"><h2>Over time</h2><p class="note">Shaded from 2013: years the model was not '
-        f'calibrated on (out of sample). Black markers: documented history. Hover a chart for the month\'s '
-        f'values.</p><div class="grid">{charts}</div></section>' if figs else "",
+        f'<section id="charts"><h2>Over time</h2><p class="note">{esc(_charts_note(data))} Black markers: '
+        f'documented history. Hover a chart for the month\'s values.</p><div class="grid">{charts}</div></section>'
+        if figs else "",
         cmp_html,
         claims_section(data),
         backtest_section(data),
         parameters_section(data),
         facts_section(data),
-        f'<section id="credits"><h2>Data and credits</h2><p class="note">{CREDITS}</p></section></main>',
+        f'<section id="credits"><h2>Data and credits</h2><p class="note">{credits(data)}</p></section></main>',
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
