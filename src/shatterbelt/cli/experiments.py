@@ -405,7 +405,7 @@ def discover_cmd(
     if r.candidates:
         print(f"PRIM over {len(r.candidates)} parameter(s)"
               + (" given by --params" if params else f" with q <= {d.fdr:g}") + f": {', '.join(r.candidates)}")
-    if r.trajectory and len(r.trajectory) > 1:
+    if r.trajectory:
         step = max(1, len(r.trajectory) // 12)
         shown = sorted(set(list(range(0, len(r.trajectory), step)) + [len(r.trajectory) - 1]
                            + ([r.chosen] if r.chosen is not None else [])))

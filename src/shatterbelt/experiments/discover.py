@@ -606,6 +606,32 @@ def _match(paths: list[str], patterns: list[str], flag: str) -> list[str]:
     return out
 
 
+def discover_arrays(
+    X: np.ndarray, y: np.ndarray, names: list[str], prim_params: list[str] | None = None, fdr: float = 0.05,
+    peel_alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8, qp_max: float = 0.05,
+    paste: bool = False,
+) -> tuple[list[dict[str, Any]], PrimResult]:
+    """Feature scores of every column, then PRIM restricted to the columns whose Benjamini-Hochberg
+    q-value is at most ``fdr`` (or to those matching the globs ``prim_params``)."""
+    if not 0 < fdr <= 1:
+        raise UsageError(f"--fdr: must be in (0, 1], got {fdr:g}")
+    X = np.asarray(X, float)
+    y = np.asarray(y, bool)
+    features = feature_scores(X, y, names)
+    if prim_params:
+        chosen = _match(names, prim_params, "--params")
+    else:
+        chosen = [f["parameter"] for f in features if f["q_value"] <= fdr]
+    cand = [names.index(p) for p in chosen]
+    if not cand and not prim_params and 0 < y.sum() < y.size:
+        res = PrimResult(names, int(y.size), int(y.sum()), [], None, [], threshold,
+                         f"no box with significant limits: no sampled parameter separates the outcome runs "
+                         f"(every Kolmogorov-Smirnov q-value > {fdr:g})", qp_max, [])
+    else:
+        res = prim(X, y, names, peel_alpha, mass_min, threshold, cand, qp_max, paste)
+    return features, res
+
+
 def discover(
     ensemble: str, outcome: str | None = None, scenario: str | None = None, inputs: list[str] | None = None,
     peel_alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8, prim_params: list[str] | None = None,
@@ -650,17 +676,6 @@ def discover(
     dropped = int((~defined).sum())
     if defined.sum() < 2:
         raise UsageError(f"--outcome: defined in {int(defined.sum())} run(s) only; PRIM needs at least 2")
-    X, y = X[defined], y[defined]
-    features = feature_scores(X, y, paths)
-    if prim_params:
-        chosen = _match(paths, prim_params, "--params")
-    else:
-        chosen = [f["parameter"] for f in features if f["q_value"] <= fdr]
-    cand = [paths.index(p) for p in chosen]
-    if not cand and not prim_params and 0 < y.sum() < y.size:
-        res = PrimResult(paths, int(y.size), int(y.sum()), [], None, [], threshold,
-                         f"no box with significant limits: no sampled parameter separates the outcome runs "
-                         f"(every Kolmogorov-Smirnov q-value > {fdr:g})", qp_max, [])
-    else:
-        res = prim(X, y, paths, peel_alpha, mass_min, threshold, cand, qp_max, paste)
+    features, res = discover_arrays(X[defined], y[defined], paths, prim_params, fdr, peel_alpha, mass_min,
+                                    threshold, qp_max, paste)
     return Discovery(ensemble, scenario, text, used, dropped, paths, features, fdr, res)
