@@ -396,12 +396,13 @@ def discover_cmd(
     print(f"outcome: {d.outcome}  ({r.n_outcome} of {r.n} runs of {d.scenario}"
           + (f"; {d.dropped} runs without a value left out" if d.dropped else "") + f"; {len(d.parameters)} parameters)")
     n_sig = sum(f["q_value"] <= d.fdr for f in d.features)
-    _table(f"feature scores: two-sample Kolmogorov-Smirnov, outcome runs vs the rest ({n_sig} of "
-           f"{len(d.features)} with q <= {d.fdr:g}; top {min(top, len(d.features))})",
-           ["rank", "parameter", "KS D", "p", "q (BH)", "median (outcome)", "median (rest)"],
-           [[("* " if f["q_value"] <= d.fdr else "") + str(f["rank"]), f["parameter"], _f(f["ks_d"], 2),
-             _f(f["p_value"], 2), _f(f["q_value"], 2), _f(f["median_outcome"], 4), _f(f["median_rest"], 4)]
-            for f in d.features[:top]])
+    if 0 < r.n_outcome < r.n:
+        _table(f"feature scores: two-sample Kolmogorov-Smirnov, outcome runs vs the rest ({n_sig} of "
+               f"{len(d.features)} with q <= {d.fdr:g}; top {min(top, len(d.features))})",
+               ["rank", "parameter", "KS D", "p", "q (BH)", "median (outcome)", "median (rest)"],
+               [[("* " if f["q_value"] <= d.fdr else "") + str(f["rank"]), f["parameter"], _f(f["ks_d"], 2),
+                 _f(f["p_value"], 2), _f(f["q_value"], 2), _f(f["median_outcome"], 4), _f(f["median_rest"], 4)]
+                for f in d.features[:top]])
     if r.candidates:
         print(f"PRIM over {len(r.candidates)} parameter(s)"
               + (" given by --params" if params else f" with q <= {d.fdr:g}") + f": {', '.join(r.candidates)}")
@@ -409,8 +410,7 @@ def discover_cmd(
         step = max(1, len(r.trajectory) // 12)
         shown = sorted(set(list(range(0, len(r.trajectory), step)) + [len(r.trajectory) - 1]
                            + ([r.chosen] if r.chosen is not None else [])))
-        _table("peeling trajectory (after un-peeling limits with qp-value > "
-               f"{r.qp_max:g}: coverage, density, limits kept)",
+        _table(f"peeling trajectory (' = after un-peeling limits with qp-value > {r.qp_max:g})",
                ["step", "coverage", "density", "mass", "runs", "restricted", "coverage'", "density'", "kept"],
                [[("* " if t["step"] == r.chosen else "") + str(t["step"]), _f(t["coverage"]), _f(t["density"]),
                  _f(t["mass"]), str(t["runs"]), str(len(t["restricted"])), _f(t["pruned"]["coverage"]),

@@ -1,24 +1,37 @@
-"""Scenario discovery: which parameter boxes hold the runs where an outcome happens (PRIM).
+"""Scenario discovery: which sampled parameters separate the runs where an outcome happens, and
+the parameter box that holds them (PRIM).
 
-The Patient Rule Induction Method (Friedman & Fisher 1999), as exploratory modellers use it
-for scenario discovery (Bryant & Lempert 2010; EMA Workbench's ``prim``):
+The runs of an ensemble are points in the space of its sampled parameters (the store's
+``parameters`` table), each marked by an outcome (a boolean expression over the run's metrics,
+:func:`parse_outcome`).  Two steps, as exploratory modellers do scenario discovery (Bryant &
+Lempert 2010; EMA Workbench's feature scoring and ``prim``):
 
-* the runs of an ensemble are points in the space of its sampled parameters (the store's
-  ``parameters`` table), each marked by an outcome (a boolean expression over the run's
-  metrics, :func:`parse_outcome`);
-* starting from the box holding every run, each step *peels* the slice of ``peel_alpha``
-  of the remaining runs off one side of one parameter, choosing the peel that leaves the
-  highest share of outcome runs in the box; peeling stops when the box holds fewer than
-  ``mass_min`` of all runs;
-* every box on this *peeling trajectory* has a **coverage** (share of all outcome runs that
-  are inside it), a **density** (share of runs inside it that have the outcome) and a
-  **mass** (share of all runs inside it);
-* the box reported is the one with the highest coverage among those whose density reaches
-  ``threshold`` (else the densest box), with its limits on each parameter it restricts and a
-  quasi-p-value per limit: the one-sided binomial probability of the box's outcome count if
-  that limit were dropped (Bryant & Lempert 2010), small when the limit matters.
+1. **Feature scores** (:func:`feature_scores`): per parameter, the two-sample Kolmogorov-Smirnov
+   statistic D between the outcome runs and the rest, its p-value, the Benjamini-Hochberg
+   q-value over all the parameters scored (:func:`bh_adjust`, controls the false discovery rate)
+   and each group's median; ranked by p.
+2. **PRIM** (Patient Rule Induction Method, Friedman & Fisher 1999) over the parameters whose
+   q-value is at most ``fdr`` (or those the user names): starting from the box holding every
+   run, each step *peels* the slice of ``peel_alpha`` of the box's runs off one side of one of
+   those parameters, the peel that leaves the highest share of outcome runs; peeling stops when
+   the box holds at most ``mass_min`` of all runs or only outcome runs.  Every box on this
+   *peeling trajectory* has a **coverage** (share of all outcome runs inside it), a **density**
+   (share of the runs inside it with the outcome) and a **mass** (share of all runs inside it).
+   Each limit (one side of one parameter) has a **qp-value**: the one-sided binomial
+   probability of at least the box's outcome count if the outcome ran at the density of the box
+   without that limit (Bryant & Lempert 2010).  Every box is then *un-peeled*: the limit with
+   the largest qp-value above ``qp_max`` is dropped and the rest re-tested, until every limit
+   left is significant.
 
-No pasting step is done (the box is the peeled one).  Everything is deterministic.
+The box reported is chosen among these un-peeled boxes that keep at least one limit: of those
+whose density reaches ``threshold``, the one with the fewest limits within ``coverage_slack``
+(0.05) of the highest coverage (then the higher coverage, density, earlier step); when none
+reaches it, the one with the highest harmonic mean of coverage and density (a densest box would
+be a sliver of a few runs).  When no parameter passes the feature test, or no limit on the
+trajectory is significant, there is no box (``chosen`` is None) and the reason says so in one
+line.  Optionally the chosen box is then *pasted*: one limit at a time is widened by about
+``peel_alpha`` of its runs while that raises the density or keeps it and adds outcome runs
+(Friedman & Fisher 1999), and un-peeled again.  Everything is deterministic.
 
 Outcome expressions are parsed by a small grammar, never ``eval``: metric names (dots,
 digits and hyphens allowed inside a name, or any name in backquotes), numbers, ``+ - * /``,
