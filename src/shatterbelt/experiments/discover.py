@@ -615,7 +615,7 @@ def _match(paths: list[str], patterns: list[str], flag: str) -> list[str]:
     if not out:
         close = difflib.get_close_matches(patterns[0], paths, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"{flag}: no sampled parameter that varies matches {', '.join(patterns)}{hint}")
+        raise UsageError(f"{flag}: no sampled parameter matches {', '.join(patterns)}{hint}")
     return out
 
 
