@@ -362,34 +362,69 @@ def discover_cmd(
                                                 "years the runs cover)")] = None,
     scenario: Annotated[str | None, typer.Option(help="which of the ensemble's scenarios (default: its first)")] = None,
     inputs: Annotated[list[str] | None, typer.Option(help="only sampled parameters matching this glob (repeatable)")] = None,
+    params: Annotated[list[str] | None, typer.Option(help="PRIM may restrict only these parameters (glob, repeatable; "
+                                                     "default: those whose feature q-value <= --fdr)")] = None,
+    top: Annotated[int, typer.Option(help="rows of the feature-scoring table shown")] = 10,
+    fdr: Annotated[float, typer.Option(help="false discovery rate: features with a Benjamini-Hochberg q-value at "
+                                            "most this go to PRIM")] = 0.05,
+    qp_max: Annotated[float, typer.Option(help="every limit of the reported box must have a qp-value at most this "
+                                               "(others are un-peeled)")] = 0.05,
+    paste: Annotated[bool, typer.Option("--paste", help="widen the chosen box by pasting while its density "
+                                                        "does not fall")] = False,
     peel_alpha: Annotated[float, typer.Option(help="share of the box's runs peeled off per step")] = 0.05,
     mass_min: Annotated[float, typer.Option(help="stop peeling when the box holds less than this share of runs")] = 0.05,
-    threshold: Annotated[float, typer.Option(help="density the reported box must reach (else: the densest box)")] = 0.8,
+    threshold: Annotated[float, typer.Option(help="density the reported box should reach (else: the best balance "
+                                                  "of coverage and density)")] = 0.8,
     json_: Json = False,
 ) -> None:
-    """Scenario discovery (PRIM): the parameter box where the outcome happens, with its peeling trajectory."""
+    """Scenario discovery: which sampled parameters separate the runs where the outcome happens (feature
+    scores), then the PRIM box over the significant ones, with its peeling trajectory."""
     require("discover", "experiments")
     from ..experiments.discover import discover
     from ..experiments.stats import finite_or_none
 
     if not ensemble_dir.strip():
         raise UsageError("ENSEMBLE_DIR: an empty path is not a folder")
-    d = discover(ensemble_dir, outcome, scenario, list(inputs or []), peel_alpha, mass_min, threshold)
+    if top < 1:
+        raise UsageError(f"--top: must be at least 1, got {top}")
+    d = discover(ensemble_dir, outcome, scenario, list(inputs or []), peel_alpha, mass_min, threshold,
+                 list(params or []), fdr, qp_max, paste)
     if json_:
         emit_json(finite_or_none(d.to_json()))
         return
     r = d.result
     print(f"outcome: {d.outcome}  ({r.n_outcome} of {r.n} runs of {d.scenario}"
           + (f"; {d.dropped} runs without a value left out" if d.dropped else "") + f"; {len(d.parameters)} parameters)")
-    step = max(1, len(r.trajectory) // 12)
-    shown = sorted(set(list(range(0, len(r.trajectory), step)) + [r.chosen, len(r.trajectory) - 1]))
-    _table("peeling trajectory", ["step", "coverage", "density", "mass", "runs", "parameters restricted"],
-           [[("* " if t["step"] == r.chosen else "") + str(t["step"]), _f(t["coverage"]), _f(t["density"]),
-             _f(t["mass"]), str(t["runs"]), str(len(t["restricted"]))] for t in (r.trajectory[i] for i in shown)])
+    n_sig = sum(f["q_value"] <= d.fdr for f in d.features)
+    if 0 < r.n_outcome < r.n:
+        _table(f"feature scores: two-sample Kolmogorov-Smirnov, outcome runs vs the rest ({n_sig} of "
+               f"{len(d.features)} with q <= {d.fdr:g}; top {min(top, len(d.features))})",
+               ["rank", "parameter", "KS D", "p", "q (BH)", "median (outcome)", "median (rest)"],
+               [[("* " if f["q_value"] <= d.fdr else "") + str(f["rank"]), f["parameter"], _f(f["ks_d"], 2),
+                 _f(f["p_value"], 2), _f(f["q_value"], 2), _f(f["median_outcome"], 4), _f(f["median_rest"], 4)]
+                for f in d.features[:top]])
+    if r.candidates:
+        print(f"PRIM over {len(r.candidates)} parameter(s)"
+              + (" given by --params" if params else f" with q <= {d.fdr:g}") + f": {', '.join(r.candidates)}")
+    if r.trajectory:
+        step = max(1, len(r.trajectory) // 12)
+        shown = sorted(set(list(range(0, len(r.trajectory), step)) + [len(r.trajectory) - 1]
+                           + ([r.chosen] if r.chosen is not None else [])))
+        _table(f"peeling trajectory (' = after un-peeling limits with qp-value > {r.qp_max:g})",
+               ["step", "coverage", "density", "mass", "runs", "restricted", "coverage'", "density'", "kept"],
+               [[("* " if t["step"] == r.chosen else "") + str(t["step"]), _f(t["coverage"]), _f(t["density"]),
+                 _f(t["mass"]), str(t["runs"]), str(len(t["restricted"])), _f(t["pruned"]["coverage"]),
+                 _f(t["pruned"]["density"]), str(len(t["pruned"]["restricted"]))]
+                for t in (r.trajectory[i] for i in shown)])
+    if r.chosen is None or r.box is None:
+        print(r.reason)
+        return
+    b = r.box
     print(f"box {r.chosen}: {r.reason}")
-    if r.limits:
-        _table(f"box {r.chosen} limits (coverage {_f(r.trajectory[r.chosen]['coverage'])}, density "
-               f"{_f(r.trajectory[r.chosen]['density'])})", ["parameter", "low", "high", "range in the runs",
-                                                             "qp-value"],
-               [[lim["parameter"], _f(lim["low"], 4), _f(lim["high"], 4),
-                 f"[{_f(lim['data_low'], 4)}, {_f(lim['data_high'], 4)}]", _f(lim["qp_value"], 3)] for lim in r.limits])
+    _table(f"box {r.chosen}: {len(r.limits)} parameter(s); coverage {_f(b['coverage'])}, density "
+           f"{_f(b['density'])} (base {_f(r.n_outcome / r.n)}), mass {_f(b['mass'])}, {b['runs']} runs",
+           ["parameter", "low", "high", "range in the runs", "qp-value (low, high)"],
+           [[lim["parameter"], _f(lim["low"], 4), _f(lim["high"], 4),
+             f"[{_f(lim['data_low'], 4)}, {_f(lim['data_high'], 4)}]",
+             ", ".join("-" if q is None else _f(q, 2) for q in (lim["qp_low"], lim["qp_high"]))]
+            for lim in r.limits])

@@ -1,24 +1,37 @@
-"""Scenario discovery: which parameter boxes hold the runs where an outcome happens (PRIM).
+"""Scenario discovery: which sampled parameters separate the runs where an outcome happens, and
+the parameter box that holds them (PRIM).
 
-The Patient Rule Induction Method (Friedman & Fisher 1999), as exploratory modellers use it
-for scenario discovery (Bryant & Lempert 2010; EMA Workbench's ``prim``):
+The runs of an ensemble are points in the space of its sampled parameters (the store's
+``parameters`` table), each marked by an outcome (a boolean expression over the run's metrics,
+:func:`parse_outcome`).  Two steps, as exploratory modellers do scenario discovery (Bryant &
+Lempert 2010; EMA Workbench's feature scoring and ``prim``):
 
-* the runs of an ensemble are points in the space of its sampled parameters (the store's
-  ``parameters`` table), each marked by an outcome (a boolean expression over the run's
-  metrics, :func:`parse_outcome`);
-* starting from the box holding every run, each step *peels* the slice of ``peel_alpha``
-  of the remaining runs off one side of one parameter, choosing the peel that leaves the
-  highest share of outcome runs in the box; peeling stops when the box holds fewer than
-  ``mass_min`` of all runs;
-* every box on this *peeling trajectory* has a **coverage** (share of all outcome runs that
-  are inside it), a **density** (share of runs inside it that have the outcome) and a
-  **mass** (share of all runs inside it);
-* the box reported is the one with the highest coverage among those whose density reaches
-  ``threshold`` (else the densest box), with its limits on each parameter it restricts and a
-  quasi-p-value per limit: the one-sided binomial probability of the box's outcome count if
-  that limit were dropped (Bryant & Lempert 2010), small when the limit matters.
+1. **Feature scores** (:func:`feature_scores`): per parameter, the two-sample Kolmogorov-Smirnov
+   statistic D between the outcome runs and the rest, its p-value, the Benjamini-Hochberg
+   q-value over all the parameters scored (:func:`bh_adjust`, controls the false discovery rate)
+   and each group's median; ranked by p.
+2. **PRIM** (Patient Rule Induction Method, Friedman & Fisher 1999) over the parameters whose
+   q-value is at most ``fdr`` (or those the user names): starting from the box holding every
+   run, each step *peels* the slice of ``peel_alpha`` of the box's runs off one side of one of
+   those parameters, the peel that leaves the highest share of outcome runs; peeling stops when
+   the box holds at most ``mass_min`` of all runs or only outcome runs.  Every box on this
+   *peeling trajectory* has a **coverage** (share of all outcome runs inside it), a **density**
+   (share of the runs inside it with the outcome) and a **mass** (share of all runs inside it).
+   Each limit (one side of one parameter) has a **qp-value**: the one-sided binomial
+   probability of at least the box's outcome count if the outcome ran at the density of the box
+   without that limit (Bryant & Lempert 2010).  Every box is then *un-peeled*: the limit with
+   the largest qp-value above ``qp_max`` is dropped and the rest re-tested, until every limit
+   left is significant.
 
-No pasting step is done (the box is the peeled one).  Everything is deterministic.
+The box reported is chosen among these un-peeled boxes that keep at least one limit: of those
+whose density reaches ``threshold``, the one with the fewest limits within ``coverage_slack``
+(0.05) of the highest coverage (then the higher coverage, density, earlier step); when none
+reaches it, the one with the highest harmonic mean of coverage and density (a densest box would
+be a sliver of a few runs).  When no parameter passes the feature test, or no limit on the
+trajectory is significant, there is no box (``chosen`` is None) and the reason says so in one
+line.  Optionally the chosen box is then *pasted*: one limit at a time is widened by about
+``peel_alpha`` of its runs while that raises the density or keeps it and adds outcome runs
+(Friedman & Fisher 1999), and un-peeled again.  Everything is deterministic.
 
 Outcome expressions are parsed by a small grammar, never ``eval``: metric names (dots,
 digits and hyphens allowed inside a name, or any name in backquotes), numbers, ``+ - * /``,
@@ -283,6 +296,50 @@ def default_outcome(metrics: Any) -> str:
     return f"civilian_deaths_{last} >= 2 * civilian_deaths_{base}"
 
 
+# ---------------------------------------------------------------------------- feature scores
+def bh_adjust(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values controlling the false discovery rate)."""
+    p = np.asarray(p, float)
+    m = p.size
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def feature_scores(X: np.ndarray, y: np.ndarray, names: list[str]) -> list[dict[str, Any]]:
+    """Per parameter, how well it alone separates the outcome runs from the rest, ranked best first.
+
+    The two-sample Kolmogorov-Smirnov statistic D (largest gap between the two groups' empirical
+    distribution functions) with its exact or asymptotic p-value, the Benjamini-Hochberg q-value
+    over all the parameters scored, and each group's median (which says the direction).
+    """
+    X = np.asarray(X, float)
+    y = np.asarray(y, bool)
+    rows: list[dict[str, Any]] = []
+    for j, name in enumerate(names):
+        a, b = X[y, j], X[~y, j]
+        if a.size and b.size:
+            r = stats.ks_2samp(a, b)
+            d, p = float(r.statistic), float(r.pvalue)
+        else:
+            d, p = 0.0, 1.0
+        rows.append({"parameter": name, "ks_d": d, "p_value": p,
+                     "median_outcome": float(np.median(a)) if a.size else math.nan,
+                     "median_rest": float(np.median(b)) if b.size else math.nan})
+    q = bh_adjust(np.array([r["p_value"] for r in rows]))
+    for r, qv in zip(rows, q, strict=True):
+        r["q_value"] = float(qv)
+    rows.sort(key=lambda r: (r["p_value"], -r["ks_d"], r["parameter"]))
+    for k, r in enumerate(rows):
+        r["rank"] = k + 1
+    return rows
+
+
 # ---------------------------------------------------------------------------- PRIM
 @dataclass
 class Box:
@@ -297,6 +354,9 @@ class Box:
     def copy(self) -> Box:
         return Box(self.low.copy(), self.high.copy())
 
+    def restricted(self, full: Box) -> list[int]:
+        return [j for j in range(self.low.size) if self.low[j] > full.low[j] or self.high[j] < full.high[j]]
+
 
 @dataclass
 class PrimResult:
@@ -304,17 +364,21 @@ class PrimResult:
     n: int
     n_outcome: int
     trajectory: list[dict[str, Any]]
-    chosen: int
+    chosen: int | None
     limits: list[dict[str, Any]]
     threshold: float
     reason: str
+    qp_max: float = 0.05
+    candidates: list[str] = field(default_factory=list)
+    box: dict[str, Any] | None = None
+    pasted: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "runs": self.n, "outcome_runs": self.n_outcome, "base_density": self.n_outcome / self.n if self.n else None,
-            "threshold": self.threshold, "chosen_box": self.chosen, "why_this_box": self.reason,
-            "box": self.trajectory[self.chosen] if self.trajectory else None, "limits": self.limits,
-            "trajectory": self.trajectory,
+            "threshold": self.threshold, "qp_max": self.qp_max, "prim_parameters": self.candidates,
+            "chosen_box": self.chosen, "why_this_box": self.reason, "box": self.box, "pasted": self.pasted,
+            "limits": self.limits, "trajectory": self.trajectory,
         }
 
 
@@ -325,20 +389,109 @@ def _stats(inside: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return (hit / total if total else math.nan, hit / n_in if n_in else math.nan, n_in / y.size)
 
 
+def _sides(b: Box, full: Box) -> list[tuple[int, str]]:
+    """The box's limits that restrict the data: (column, "low" or "high")."""
+    return [(j, side) for j in b.restricted(full) for side in ("low", "high")
+            if (side == "low" and b.low[j] > full.low[j]) or (side == "high" and b.high[j] < full.high[j])]
+
+
+def _qp(b: Box, full: Box, X: np.ndarray, y: np.ndarray, j: int, side: str) -> float:
+    """Quasi-p-value of one limit (one side of column ``j``): the one-sided binomial probability of
+    at least the box's outcome count if the outcome ran at the density of the box without that limit."""
+    ins = b.inside(X)
+    n_in, hit = int(ins.sum()), int((ins & y).sum())
+    wider = b.copy()
+    if side == "low":
+        wider.low[j] = full.low[j]
+    else:
+        wider.high[j] = full.high[j]
+    w = wider.inside(X)
+    p0 = float(y[w].mean()) if w.any() else 0.0
+    if not n_in or not 0 < p0 < 1:
+        return 1.0
+    return float(stats.binomtest(hit, n_in, p0, alternative="greater").pvalue)
+
+
+def _prune(b: Box, full: Box, X: np.ndarray, y: np.ndarray, qp_max: float) -> tuple[Box, dict[tuple[int, str], float]]:
+    """Un-peel the limits that are not significant: drop the one with the largest qp-value above
+    ``qp_max`` (one side of one parameter) and recompute the rest, until every limit left has
+    qp-value <= ``qp_max``."""
+    b = b.copy()
+    while True:
+        qps = {k: _qp(b, full, X, y, *k) for k in _sides(b, full)}
+        if not qps:
+            return b, qps
+        worst = max(qps, key=lambda k: (qps[k], -k[0], k[1]))
+        if qps[worst] <= qp_max:
+            return b, qps
+        j, side = worst
+        if side == "low":
+            b.low[j] = full.low[j]
+        else:
+            b.high[j] = full.high[j]
+
+
+def _paste(b: Box, full: Box, X: np.ndarray, y: np.ndarray, alpha: float, dims: list[int]) -> Box:
+    """Pasting (Friedman & Fisher 1999): widen one limit at a time by about ``alpha`` of the box's
+    runs while that raises the box's density or keeps it and adds outcome runs."""
+    b = b.copy()
+    while True:
+        ins = b.inside(X)
+        n_in = int(ins.sum())
+        dens = float(y[ins].mean()) if n_in else 0.0
+        hits = int((ins & y).sum())
+        step = max(1, int(math.ceil(alpha * n_in)))
+        best: tuple[float, int, int, str, float] | None = None
+        for j in dims:
+            others = b.copy()
+            others.low[j], others.high[j] = full.low[j], full.high[j]
+            oin = others.inside(X)
+            for side in ("low", "high"):
+                xs = X[oin, j]
+                out = np.sort(xs[xs < b.low[j]])[::-1] if side == "low" else np.sort(xs[xs > b.high[j]])
+                if out.size == 0:
+                    continue
+                new = float(out[min(step, out.size) - 1])
+                cand = b.copy()
+                if side == "low":
+                    cand.low[j] = new
+                else:
+                    cand.high[j] = new
+                cin = cand.inside(X)
+                cd, ch = float(y[cin].mean()), int((cin & y).sum())
+                if cd > dens + 1e-12 or (cd >= dens - 1e-12 and ch > hits):
+                    key = (cd, ch, -j, side, new)
+                    if best is None or key[:3] > best[:3]:
+                        best = (cd, ch, j, side, new)
+        if best is None:
+            return b
+        _, _, j, side, new = best
+        if side == "low":
+            b.low[j] = new
+        else:
+            b.high[j] = new
+
+
 def prim(
     X: np.ndarray, y: np.ndarray, names: list[str], peel_alpha: float = 0.05, mass_min: float = 0.05,
-    threshold: float = 0.8,
+    threshold: float = 0.8, candidates: list[int] | None = None, qp_max: float = 0.05, paste: bool = False,
+    coverage_slack: float = 0.05,
 ) -> PrimResult:
-    """Peel a box toward the runs where ``y`` holds; see the module docstring."""
+    """Peel a box toward the runs where ``y`` holds over the ``candidates`` columns (default: all),
+    then keep only significant limits; see the module docstring for the rule that picks the box."""
     if not 0 < peel_alpha < 0.5:
         raise UsageError(f"--peel-alpha: must be in (0, 0.5), got {peel_alpha:g}")
     if not 0 < mass_min < 1:
         raise UsageError(f"--mass-min: must be in (0, 1), got {mass_min:g}")
     if not 0 < threshold <= 1:
         raise UsageError(f"--threshold: must be in (0, 1], got {threshold:g}")
+    if not 0 < qp_max <= 1:
+        raise UsageError(f"--qp-max: must be in (0, 1], got {qp_max:g}")
     X = np.asarray(X, float)
     y = np.asarray(y, bool)
     n, d = X.shape
+    dims = list(range(d)) if candidates is None else sorted(set(candidates))
+    cand_names = [names[j] for j in dims]
     box = Box(X.min(0), X.max(0))
     full = box.copy()
     traj: list[dict[str, Any]] = []
@@ -346,22 +499,31 @@ def prim(
 
     def record(b: Box) -> None:
         cov, dens, mass = _stats(b.inside(X), y)
-        restricted = [names[j] for j in range(d) if b.low[j] > full.low[j] or b.high[j] < full.high[j]]
+        restricted = [names[j] for j in b.restricted(full)]
+        qps = [_qp(b, full, X, y, *k) for k in _sides(b, full)]
+        pruned, _ = _prune(b, full, X, y, qp_max)
+        pcov, pdens, pmass = _stats(pruned.inside(X), y)
         traj.append({"step": len(traj), "coverage": cov, "density": dens, "mass": mass,
-                     "runs": int(b.inside(X).sum()), "restricted": restricted})
+                     "runs": int(b.inside(X).sum()), "restricted": restricted,
+                     "significant": sum(q <= qp_max for q in qps),
+                     "pruned": {"coverage": pcov, "density": pdens, "mass": pmass,
+                                "restricted": [names[j] for j in pruned.restricted(full)]}})
         boxes.append(b.copy())
 
     record(box)
     if y.all() or not y.any():
         which = "every run" if y.all() else "no run"
-        return PrimResult(names, n, int(y.sum()), traj, 0, [], threshold,
-                          f"{which} meets the outcome: there is nothing to separate")
+        return PrimResult(names, n, int(y.sum()), traj, None, [], threshold,
+                          f"{which} meets the outcome: there is nothing to separate", qp_max, cand_names)
+    if not dims:
+        return PrimResult(names, n, int(y.sum()), traj, None, [], threshold,
+                          "no box with significant limits: no parameter to restrict", qp_max, cand_names)
     while True:
         inside = box.inside(X)
         if inside.sum() / n <= mass_min or y[inside].all():
             break
         best: tuple[float, float, int, str, float] | None = None
-        for j in range(d):
+        for j in dims:
             xj = X[inside, j]
             if xj.min() == xj.max():
                 continue
@@ -389,29 +551,44 @@ def prim(
         else:
             box.high[j] = float(xs[xs < cut].max())
         record(box)
-    ok = [t for t in traj if t["density"] is not None and t["density"] >= threshold - 1e-12]
+    # candidates for the reported box: every trajectory box with its non-significant limits un-peeled
+    cands = [t for t in traj if t["pruned"]["restricted"]]
+    if not cands:
+        return PrimResult(names, n, int(y.sum()), traj, None, [], threshold,
+                          f"no box with significant limits: no limit on the peeling trajectory has qp-value <= "
+                          f"{qp_max:g}", qp_max, cand_names)
+    ok = [t for t in cands if t["pruned"]["density"] >= threshold - 1e-12]
     if ok:
-        pick = max(ok, key=lambda t: (t["coverage"], -t["step"]))
-        reason = f"the highest coverage among the boxes with density >= {threshold:g}"
+        top = max(t["pruned"]["coverage"] for t in ok)
+        near = [t for t in ok if t["pruned"]["coverage"] >= top - coverage_slack - 1e-12]
+        pick = min(near, key=lambda t: (len(t["pruned"]["restricted"]), -t["pruned"]["coverage"],
+                                        -t["pruned"]["density"], t["step"]))
+        reason = (f"the fewest limits among the boxes within {coverage_slack:g} of the highest coverage with "
+                  f"density >= {threshold:g} and every limit's qp-value <= {qp_max:g}")
     else:
-        pick = max(traj, key=lambda t: (t["density"] if math.isfinite(t["density"]) else -1, t["coverage"]))
-        reason = f"no box reaches density {threshold:g}: the densest box"
+        def f1(t: dict[str, Any]) -> float:
+            c, dn = t["pruned"]["coverage"], t["pruned"]["density"]
+            return 2 * c * dn / (c + dn) if c + dn > 0 else 0.0
+
+        pick = max(cands, key=lambda t: (round(f1(t), 12), -len(t["pruned"]["restricted"]), -t["step"]))
+        reason = (f"no box with significant limits reaches density {threshold:g}: among those with every limit's "
+                  f"qp-value <= {qp_max:g}, the best balance of coverage and density (their harmonic mean)")
     k = pick["step"]
-    chosen = boxes[k]
+    chosen, _ = _prune(boxes[k], full, X, y, qp_max)
+    if paste:
+        chosen, _ = _prune(_paste(chosen, full, X, y, peel_alpha, chosen.restricted(full)), full, X, y, qp_max)
+        reason += ", then pasted"
+    cov, dens, mass = _stats(chosen.inside(X), y)
+    info = {"step": k, "coverage": cov, "density": dens, "mass": mass, "runs": int(chosen.inside(X).sum()),
+            "restricted": [names[j] for j in chosen.restricted(full)]}
     limits = []
-    hit_in = int((chosen.inside(X) & y).sum())
-    n_in = int(chosen.inside(X).sum())
-    for j in range(d):
-        if not (chosen.low[j] > full.low[j] or chosen.high[j] < full.high[j]):
-            continue
-        wider = chosen.copy()
-        wider.low[j], wider.high[j] = full.low[j], full.high[j]
-        ins = wider.inside(X)
-        p0 = float(y[ins].mean()) if ins.any() else 0.0
-        qp = float(stats.binomtest(hit_in, n_in, p0, alternative="greater").pvalue) if n_in and 0 < p0 < 1 else 1.0
+    for j in chosen.restricted(full):
+        ql = _qp(chosen, full, X, y, j, "low") if chosen.low[j] > full.low[j] else None
+        qh = _qp(chosen, full, X, y, j, "high") if chosen.high[j] < full.high[j] else None
         limits.append({"parameter": names[j], "low": float(chosen.low[j]), "high": float(chosen.high[j]),
-                       "data_low": float(full.low[j]), "data_high": float(full.high[j]), "qp_value": qp})
-    return PrimResult(names, n, int(y.sum()), traj, k, limits, threshold, reason)
+                       "data_low": float(full.low[j]), "data_high": float(full.high[j]),
+                       "qp_low": ql, "qp_high": qh, "qp_value": max(q for q in (ql, qh) if q is not None)})
+    return PrimResult(names, n, int(y.sum()), traj, k, limits, threshold, reason, qp_max, cand_names, info, paste)
 
 
 # ---------------------------------------------------------------------------- an ensemble
@@ -423,19 +600,60 @@ class Discovery:
     metrics_used: dict[str, str]
     dropped: int
     parameters: list[str]
+    features: list[dict[str, Any]]
+    fdr: float
     result: PrimResult
 
     def to_json(self) -> dict[str, Any]:
         return {"ensemble": self.ensemble, "scenario": self.scenario, "outcome": self.outcome,
                 "metrics_used": self.metrics_used, "runs_without_outcome_value": self.dropped,
-                "parameters": self.parameters, **self.result.to_json()}
+                "parameters": self.parameters, "fdr": self.fdr, "features": self.features, **self.result.to_json()}
+
+
+def _match(paths: list[str], patterns: list[str], flag: str) -> list[str]:
+    out = [p for p in paths if any(fnmatch.fnmatchcase(p, pat) for pat in patterns)]
+    if not out:
+        close = difflib.get_close_matches(patterns[0], paths, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"{flag}: no sampled parameter matches {', '.join(patterns)}{hint}")
+    return out
+
+
+def discover_arrays(
+    X: np.ndarray, y: np.ndarray, names: list[str], prim_params: list[str] | None = None, fdr: float = 0.05,
+    peel_alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8, qp_max: float = 0.05,
+    paste: bool = False,
+) -> tuple[list[dict[str, Any]], PrimResult]:
+    """Feature scores of every column, then PRIM restricted to the columns whose Benjamini-Hochberg
+    q-value is at most ``fdr`` (or to those matching the globs ``prim_params``)."""
+    if not 0 < fdr <= 1:
+        raise UsageError(f"--fdr: must be in (0, 1], got {fdr:g}")
+    X = np.asarray(X, float)
+    y = np.asarray(y, bool)
+    features = feature_scores(X, y, names)
+    if prim_params:
+        chosen = _match(names, prim_params, "--params")
+    else:
+        chosen = [f["parameter"] for f in features if f["q_value"] <= fdr]
+    cand = [names.index(p) for p in chosen]
+    if not cand and not prim_params and 0 < y.sum() < y.size:
+        res = PrimResult(names, int(y.size), int(y.sum()), [], None, [], threshold,
+                         f"no box with significant limits: no sampled parameter separates the outcome runs "
+                         f"(every Kolmogorov-Smirnov q-value > {fdr:g})", qp_max, [])
+    else:
+        res = prim(X, y, names, peel_alpha, mass_min, threshold, cand, qp_max, paste)
+    return features, res
 
 
 def discover(
     ensemble: str, outcome: str | None = None, scenario: str | None = None, inputs: list[str] | None = None,
-    peel_alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8,
+    peel_alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8, prim_params: list[str] | None = None,
+    fdr: float = 0.05, qp_max: float = 0.05, paste: bool = False,
 ) -> Discovery:
-    """PRIM over an ensemble folder's sampled parameters for an outcome (reads it without its lock)."""
+    """Feature scores, then PRIM over the significant features (or ``prim_params``), for an outcome of an
+    ensemble folder's runs (read without its lock)."""
+    if not 0 < fdr <= 1:
+        raise UsageError(f"--fdr: must be in (0, 1], got {fdr:g}")
     if not (Path(ensemble) / MANIFEST).is_file():
         raise UsageError(f"ENSEMBLE_DIR: {ensemble} holds no ensemble (no {MANIFEST}); give the --out folder of "
                          "an ensemble")
@@ -453,9 +671,7 @@ def discover(
     if not paths:
         raise UsageError(f"ENSEMBLE: {ensemble} sampled no parameters (run it with --sample lhs or --grid)")
     if inputs:
-        paths = [p for p in paths if any(fnmatch.fnmatchcase(p, pat) for pat in inputs)]
-        if not paths:
-            raise UsageError(f"--inputs: no sampled parameter matches {', '.join(inputs)}")
+        paths = _match(paths, inputs, "--inputs")
     if metrics.empty:
         raise UsageError(f"ENSEMBLE: {ensemble} holds no finished run of {scenario}")
     params = params.set_index("run_index").reindex(metrics.index)
@@ -473,5 +689,6 @@ def discover(
     dropped = int((~defined).sum())
     if defined.sum() < 2:
         raise UsageError(f"--outcome: defined in {int(defined.sum())} run(s) only; PRIM needs at least 2")
-    res = prim(X[defined], y[defined], paths, peel_alpha, mass_min, threshold)
-    return Discovery(ensemble, scenario, text, used, dropped, paths, res)
+    features, res = discover_arrays(X[defined], y[defined], paths, prim_params, fdr, peel_alpha, mass_min,
+                                    threshold, qp_max, paste)
+    return Discovery(ensemble, scenario, text, used, dropped, paths, features, fdr, res)
