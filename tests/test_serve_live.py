@@ -215,7 +215,7 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
                 assert page.locator("#scenario option").count() >= 8
                 # the lever shows its documented range and source
                 row = page.locator(".lever[data-path='economy.corruption']")
-                assert "range 0.15 to 0.45" in row.inner_text() and "CPI" in row.inner_text()
+                assert "range 0 to 0.45" in row.inner_text() and "CPI" in row.inner_text()
                 # the withdrawal control starts at the timeline's own withdrawal
                 assert page.input_value("#wd-month") == "2011-12" and page.input_value("#wd-residual") == "0"
                 assert not page.is_checked("#wd-on")
