@@ -37,7 +37,7 @@ def test_lebanons_arms_resolve_and_validate_for_every_claim() -> None:
     arms = arms_for(list(CLAIMS), "lebanon-2005")
     assert set(arms) == {c.id for c in CLAIMS}
     posed = {cid for cid, a in arms.items() if not a.not_applicable}
-    assert posed == {"C1", "C3", "C4", "C5", "C6", "C7"}
+    assert posed == {"C1", "C2", "C3", "C4", "C5", "C6", "C7"}
     for cid, a in arms.items():
         if a.not_applicable:
             assert a.world is None and a.counterfactual is None and len(a.not_applicable) > 40
@@ -59,6 +59,13 @@ def test_lebanons_arms_resolve_and_validate_for_every_claim() -> None:
     no_pat = load_scenario(arms["C5"].counterfactual or "")
     assert {p.id for p in no_pat.patrons} == {p.id for p in base.patrons}
     assert all(p.budget.value == 0 for p in no_pat.patrons)
+    # C2: the same 2009 government in both arms, imposed on its date (A) or a month after the election (B)
+    gov_a, gov_b = (
+        [e for e in load_scenario(label).timeline if e.type == "government"]
+        for label in (arms["C2"].world or "", arms["C2"].counterfactual or "")
+    )
+    assert [str(e.date) for e in gov_a] == ["2009-11-09"] and [str(e.date) for e in gov_b] == ["2009-07-07"]
+    assert gov_a[0].coalition == gov_b[0].coalition and gov_a[0].portfolio_shares == gov_b[0].portfolio_shares
     tech = load_scenario(arms["C4"].counterfactual or "")
     assert all(b.armed_wing_share is None or b.armed_wing_share.value == 0 for b in tech.blocs)
 
