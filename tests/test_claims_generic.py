@@ -124,7 +124,6 @@ def test_a_not_applicable_claim_on_tiny_is_one_row(tmp_path: Path) -> None:
     assert c2["verdict"].startswith("not applicable: the scenario has no politics section")
 
 
-@pytest.mark.slow
 def test_claims_run_end_to_end_on_lebanon(tmp_path: Path) -> None:
     out = tmp_path / "claims"
     results = run_claims(2, out, claim_ids=["C1", "C6", "C8"], replicates=1, base="lebanon-2005", scale=0.0005,
