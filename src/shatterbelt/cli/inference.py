@@ -48,7 +48,7 @@ def claims(
     for r in results:
         for k, m in enumerate(r.metrics):
             sign = "+" if m.direction > 0 else "-"
-            label = f"{m.label} ({sign}{'' if not m.threshold else f' vs {m.threshold:g}'})"
+            label = m.label if not m.direction else f"{m.label} ({sign}{'' if not m.threshold else f' vs {m.threshold:g}'})"
             rows.append([f"{r.claim.id} {r.claim.title}" if k == 0 else "", label, _f(m.effect),
                          f"[{_f(m.lo)}, {_f(m.hi)}]", _f(m.min_effect), m.verdict, _f(m.share, 2)])
     n = results[0].n_samples if results else 0
@@ -62,8 +62,9 @@ def claims(
            [[f"{r.claim.id} {r.claim.title}", r.verdict.upper(), ", ".join(m.verdict for m in r.metrics),
              _f(r.share, 2)] for r in results])
     for r in results:
-        print(f'{r.claim.id}: "{r.claim.sentence}" -- {r.claim.design_note}'
-              + (f"; left out: {r.claim.dropped}" if r.claim.dropped else ""))
+        print(f'{r.claim.id}: "{r.claim.sentence}" -- '
+              + (f"not applicable: {r.not_applicable}" if r.not_applicable else r.experiment or r.claim.design_note)
+              + (f"; left out: {r.claim.dropped}" if r.claim.dropped and not r.not_applicable else ""))
     print(f"saved {saved['csv']} (one row per claim and metric), claims_verdicts.csv and claims.json")
 
 

@@ -36,8 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
-from ..errors import UsageError
+from ..errors import ScenarioError, UsageError
+from ..resolve import load_raw
+from ..scenario.loader import builtin_dir, builtin_variants
 from .ensemble import Ensemble, EnsembleResult, check_failures
 from .stats import LEVEL, MIN_PAIRS, bootstrap_mean_ci, verdict_reason
 
@@ -100,7 +103,12 @@ class ClaimMetric:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim: its sentence, the two arms (variant suffixes) and its metrics."""
+    """A claim: its sentence, its arms on the default base (variant suffixes) and its metrics.
+
+    ``world`` and ``counterfactual`` are the arms on :data:`BASE`, kept for reference; the arms
+    on any scenario come from the arms index (:func:`arms_for`), which names the same variants
+    for iraq-2010.  ``needs`` names what the claim needs of a scenario (:data:`NEEDS`).
+    """
 
     id: str
     title: str
@@ -110,6 +118,7 @@ class Claim:
     metrics: tuple[ClaimMetric, ...]
     design_note: str = ""
     dropped: str = ""  # metrics considered and left out, and why
+    needs: tuple[str, ...] = ()  # keys of NEEDS: what a scenario must have for the claim to be posed
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -124,6 +133,7 @@ CLAIMS: tuple[Claim, ...] = (
             ClaimMetric("deaths.from_2012", "deaths 2012-14", -1, REL_COUNT),
         ),
         "A: historical withdrawal (none after 18 Dec 2011); B: US forces held at 50,000 to the horizon",
+        needs=("withdrawal",),
     ),
     Claim(
         "C2", "the insurgency revives in the vacuum (S6)",
@@ -136,6 +146,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         "A: the historical vacuum, the 21 Dec 2010 government imposed on its date; B: the same government "
         "formed within a month (in office from July 2010). Both arms hold the same government",
+        needs=("politics",),
     ),
     Claim(
         "C3", "a split, infiltrated army fails (S3)",
@@ -148,6 +159,7 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         "A: infiltration and politicized command as in the baseline; B: an army answering to the state only",
         "army cohesion: politicization lowers it by construction (the cohesion equation's a_pol term)",
+        needs=("army",),
     ),
     Claim(
         "C4", "apportionment arms the entities (S1)",
@@ -159,6 +171,7 @@ CLAIMS: tuple[Claim, ...] = (
             ClaimMetric("fragmentation.last12", "fragmentation (effective no. of controlling entities)", -1, ENTITIES),
         ),
         "A: muhasasa (entity rents arm wings, command by entity); B: a technocratic allocation",
+        needs=("politics", "army"),
     ),
     Claim(
         "C5", "leaders survive through foreign loyalty (S4)",
@@ -172,6 +185,7 @@ CLAIMS: tuple[Claim, ...] = (
         "A: patron budgets as in the baseline; B: every patron budget at zero",
         "patron influence: it decays by construction when budgets are zero; leaders.in_game: its exclusion term "
         "is never set in the engine",
+        needs=("patrons",),
     ),
     Claim(
         "C6", "fertile soil for the uprising and foreign influence (S7)",
@@ -185,6 +199,7 @@ CLAIMS: tuple[Claim, ...] = (
             ClaimMetric("patron_influence.israel.mean_from_2012", "Israel's influence 2012-14", -1, INFLUENCE),
         ),
         "A: historical withdrawal; B: US forces held at 50,000",
+        needs=("withdrawal", "patrons"),
     ),
     Claim(
         "C7", "multiple failed microstates (summary sentence)",
@@ -204,10 +219,146 @@ CLAIMS: tuple[Claim, ...] = (
         ),
         "A: sectarian power-sharing; B: a centralized autocracy",
         "army cohesion: the variant removes infiltration and split command, which raise cohesion by construction",
+        needs=("blocs", "army"),
     ),
 )
 
 CLAIM_IDS = tuple(c.id for c in CLAIMS)
+
+#: the file naming each scenario's arms for each claim (package data, beside the variants)
+ARMS_FILE = "variants/claims/arms.yaml"
+NOT_APPLICABLE = "not applicable"
+
+
+def _num(x: Any) -> float:
+    """A number, or a ``{value: ...}`` parameter's value (NaN when neither)."""
+    if isinstance(x, dict):
+        x = x.get("value")
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _need_withdrawal(raw: dict[str, Any]) -> str | None:
+    forces = {str(a.get("id")): _num(a.get("size")) for a in raw.get("actors") or []
+              if isinstance(a, dict) and a.get("kind") == "foreign_force"}
+    if not forces:
+        return "the scenario has no foreign force, so none can leave"
+    horizon = str(raw.get("horizon", ""))
+    for fid, size in forces.items():
+        level = size
+        evs = sorted((e for e in raw.get("timeline") or [] if isinstance(e, dict)
+                      and e.get("type") == "foreign_troops" and e.get("force") == fid), key=lambda e: str(e.get("date")))
+        for e in evs:
+            if str(e.get("date"))[:7] <= horizon and _num(e.get("level")) < level:
+                return None
+            level = _num(e.get("level"))
+    return f"no foreign force ({', '.join(forces)}) leaves or shrinks before the horizon ({horizon})"
+
+
+def _need_politics(raw: dict[str, Any]) -> str | None:
+    if not raw.get("politics"):
+        return "the scenario has no politics section: governments are not formed in the run, so there is no vacuum or apportionment to change"
+    return None
+
+
+def _need_army(raw: dict[str, Any]) -> str | None:
+    army = raw.get("army")
+    if not isinstance(army, dict):
+        return "the scenario has no official army"
+    if not _num(army.get("infiltration")) > 0:
+        return "the scenario's army is not infiltrated (army.infiltration = 0): it already answers to the state only"
+    return None
+
+
+def _need_patrons(raw: dict[str, Any]) -> str | None:
+    if not any(_num(p.get("budget")) > 0 for p in raw.get("patrons") or [] if isinstance(p, dict)):
+        return "the scenario has no foreign patron with money"
+    return None
+
+
+def _need_blocs(raw: dict[str, Any]) -> str | None:
+    if len(raw.get("blocs") or []) < 2:
+        return "the scenario has fewer than two blocs: there is no sharing of power to replace"
+    return None
+
+
+#: what a claim may need of a scenario: name -> check of the raw scenario (None, or why it is missing)
+NEEDS = {
+    "withdrawal": _need_withdrawal,
+    "politics": _need_politics,
+    "army": _need_army,
+    "patrons": _need_patrons,
+    "blocs": _need_blocs,
+}
+
+
+@dataclass(frozen=True)
+class Arms:
+    """A claim's arms on one scenario: labels of A and B, or why the claim cannot be posed there."""
+
+    world: str | None
+    counterfactual: str | None
+    not_applicable: str = ""
+    experiment: str = ""  # the design in words (A: ...; B: ...)
+
+
+def read_arms_index() -> dict[str, Any]:
+    """The arms index (:data:`ARMS_FILE`): scenario name -> claim id -> arms or ``not_applicable``."""
+    path = builtin_dir() / ARMS_FILE
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"{ARMS_FILE}: must be a mapping of scenario -> claim -> arms")
+    return doc
+
+
+def _variant_description(name: str) -> str:
+    path = builtin_dir() / "variants" / f"{name}.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return str(doc.get("description", name)).strip()
+
+
+def arms_for(claims: list[Claim], base: str = BASE, raw: dict[str, Any] | None = None) -> dict[str, Arms]:
+    """Each claim's arms on ``base`` (a built-in name or a YAML path), or why it is not applicable.
+
+    The arms are the variants the arms index names for the scenario (keyed by its ``name``; the
+    entry ``"*"`` holds arms that suit any scenario); a
+    claim is not applicable when the scenario lacks what the claim needs (:data:`NEEDS`), when the
+    index says so (with its reason), or when the index names no arm for it.  C7 (one arm) is
+    always posed.  ``raw`` is the base's raw scenario when the caller already has it.
+    """
+    if raw is None:
+        raw, _ = load_raw(base)
+    name = str(raw.get("name", base)).split("+")[0]
+    index = read_arms_index()
+    entry = {**(index.get("*") or {}), **(index.get(name) or {})}
+    known = set(builtin_variants())
+    out: dict[str, Arms] = {}
+    for c in claims:
+        missing = [why for n in c.needs if (why := NEEDS[n](raw))]
+        spec = entry.get(c.id)
+        if missing:
+            out[c.id] = Arms(None, None, "; ".join(missing))
+        elif c.counterfactual is None:
+            out[c.id] = Arms(base, None, experiment=c.design_note)
+        elif not isinstance(spec, dict):
+            out[c.id] = Arms(None, None, f"no arms are named for scenario '{name}' ({ARMS_FILE} has no {c.id} entry)")
+        elif spec.get("not_applicable"):
+            out[c.id] = Arms(None, None, " ".join(str(spec["not_applicable"]).split()))
+        else:
+            w, cf = spec.get("world") or "", spec.get("counterfactual")
+            bad = [v for v in (w, cf) if v and v not in known]
+            if not cf or bad:
+                why = f"unknown variant '{bad[0]}'" if bad else "no counterfactual"
+                raise ScenarioError(f"{ARMS_FILE}: {name}.{c.id}: {why}")
+            if (w, cf) == (c.world, c.counterfactual):
+                experiment = c.design_note
+            else:
+                a = _variant_description(w) if w else f"{name} as documented"
+                experiment = f"A: {a}; B: {_variant_description(cf)}"
+            out[c.id] = Arms(_label(base, w), _label(base, cf), experiment=experiment)
+    return out
 
 
 def _label(base: str, suffix: str | None) -> str | None:
@@ -309,13 +460,15 @@ class ClaimResult:
     """A claim's metrics and its combined verdict (kept apart: the rule is :data:`RULE`)."""
 
     claim: Claim
-    world: str
+    world: str | None
     counterfactual: str | None
     metrics: list[MetricResult]
     verdict: str
     share: float
     n_samples: int
     replicates: int
+    experiment: str = ""  # the design in words; the claim's own note when empty
+    not_applicable: str = ""  # why the claim cannot be posed on this scenario (then verdict = NOT_APPLICABLE)
 
     def verdict_json(self) -> dict[str, Any]:
         """The claim's combined verdict, with its rule and design; no effect (effects are per metric)."""
@@ -323,12 +476,12 @@ class ClaimResult:
             "claim": self.claim.id,
             "title": self.claim.title,
             "sentence": self.claim.sentence,
-            "experiment": self.claim.design_note,
+            "experiment": self.experiment or self.claim.design_note,
             "world": self.world,
             "counterfactual": self.counterfactual,
             "metrics": [m.metric for m in self.metrics],
             "metric_verdicts": [m.verdict for m in self.metrics],
-            "verdict": self.verdict,
+            "verdict": f"{self.verdict}: {self.not_applicable}" if self.not_applicable else self.verdict,
             "rule": RULE,
             "share_of_parameter_space": _clean(self.share),
             "samples": self.n_samples,
@@ -374,13 +527,27 @@ def _per_sample_verdicts(
     return out
 
 
+def not_applicable_result(c: Claim, reason: str) -> ClaimResult:
+    """A claim that cannot be posed on a scenario: one row, verdict :data:`NOT_APPLICABLE`, with the reason."""
+    row = MetricResult(", ".join(m.name for m in c.metrics), f"{NOT_APPLICABLE}: {reason}", 0, 0.0, math.nan, "", "",
+                       0, math.nan, None, math.nan, math.nan, math.nan, NOT_APPLICABLE, reason)
+    return ClaimResult(c, None, None, [row], NOT_APPLICABLE, math.nan, 0, 0, not_applicable=reason)
+
+
 def evaluate(
-    res: EnsembleResult, claims: list[Claim], base: str = BASE, arms: dict[str, tuple[str, str | None]] | None = None
+    res: EnsembleResult,
+    claims: list[Claim],
+    base: str = BASE,
+    arms: dict[str, tuple[str, str | None]] | dict[str, Arms] | None = None,
 ) -> list[ClaimResult]:
     """Claims' effects, intervals, verdicts and parameter-space shares from a finished ensemble.
 
-    ``arms`` (claim id -> (A label, B label)) replaces a claim's variant-built arms, e.g. for
-    a designed scenario file and its own counterfactual file.
+    ``arms`` (claim id -> :class:`Arms`, or (A label, B label)) gives each claim's arms, e.g. from
+    :func:`arms_for`, or a designed scenario file and its own counterfactual file; a claim it
+    leaves out takes its variant suffixes on ``base``.  A claim whose arms are not applicable
+    gives :func:`not_applicable_result`.  A metric neither arm's runs report (e.g. the influence
+    of a patron the scenario does not have) is reported as not applicable and left out of the
+    claim's verdict.
     """
     wide: dict[str, Any] = {}
 
@@ -392,7 +559,15 @@ def evaluate(
     run_sample = {s.index: s.sample for s in res.specs}
     out = []
     for c in claims:
-        wl, cl = (arms or {}).get(c.id) or (_label(base, c.world), _label(base, c.counterfactual))
+        given = (arms or {}).get(c.id)
+        experiment = ""
+        if isinstance(given, Arms):
+            if given.not_applicable:
+                out.append(not_applicable_result(c, given.not_applicable))
+                continue
+            wl, cl, experiment = given.world, given.counterfactual, given.experiment
+        else:
+            wl, cl = given or (_label(base, c.world), _label(base, c.counterfactual))
         assert wl is not None
         W = get(wl)
         C = get(cl) if cl else None
@@ -402,18 +577,24 @@ def evaluate(
         reps = int(np.median(np.unique(sample, return_counts=True)[1])) if len(sample) else 0
         mres = []
         for m in c.metrics:
+            if m.name not in W and (C is None or m.name not in C):
+                why = f"no run of {wl} reports {m.name} (the scenario has no such entity)"
+                mres.append(MetricResult(m.name, m.label, m.direction, m.threshold, math.nan, "", m.min_effect[2], 0,
+                                         math.nan, None, math.nan, math.nan, math.nan, NOT_APPLICABLE, why))
+                continue
             w = W.loc[idx, m.name].to_numpy(float) if m.name in W else np.full(len(idx), np.nan)
             cf = None
             if C is not None:
                 cf = C.loc[idx, m.name].to_numpy(float) if m.name in C else np.full(len(idx), np.nan)
             mres.append(assess(m, w, cf, sample))
-        overall = combine([r.verdict for r in mres])
-        if mres and mres[0].per_sample and all(len(r.per_sample) == len(mres[0].per_sample) for r in mres):
-            per = [combine([r.per_sample[j] for r in mres]) for j in range(len(mres[0].per_sample))]
+        posed = [r for r in mres if r.verdict != NOT_APPLICABLE]
+        overall = combine([r.verdict for r in posed])
+        if posed and posed[0].per_sample and all(len(r.per_sample) == len(posed[0].per_sample) for r in posed):
+            per = [combine([r.per_sample[j] for r in posed]) for j in range(len(posed[0].per_sample))]
             share = float(np.mean([x == overall for x in per]))
         else:
             share = math.nan
-        out.append(ClaimResult(c, wl, cl, mres, overall, share, n_samples, reps))
+        out.append(ClaimResult(c, wl, cl, mres, overall, share, n_samples, reps, experiment))
     return out
 
 
@@ -428,12 +609,16 @@ def select_claims(ids: list[str] | None) -> list[Claim]:
     return [by[i.upper()] for i in dict.fromkeys(ids)]
 
 
-def scenarios_for(claims: list[Claim], base: str = BASE) -> list[str]:
-    """Every scenario label the claims' arms need, the base first."""
+def scenarios_for(claims: list[Claim], base: str = BASE, arms: dict[str, Arms] | None = None) -> list[str]:
+    """Every scenario label the claims' arms need, the base first (``arms``: from :func:`arms_for`;
+    without it, the claims' variant suffixes on ``base``)."""
     labels = [base]
     for c in claims:
-        for s in (c.world, c.counterfactual):
-            lab = _label(base, s)
+        if arms is not None:
+            pair = (arms[c.id].world, arms[c.id].counterfactual)
+        else:
+            pair = (_label(base, c.world), _label(base, c.counterfactual))
+        for lab in pair:
             if lab and lab not in labels:
                 labels.append(lab)
     return labels
@@ -468,16 +653,17 @@ def run_claims(
 ) -> list[ClaimResult]:
     """Run (or resume) the claims' paired ensemble and evaluate every selected claim."""
     claims = check_claims_args(runs, replicates, claim_ids)
+    arms = arms_for(claims, base)
     run_kw = {k: kw.pop(k) for k in ("workers", "scheduler", "progress", "rebuild", "connect_timeout") if k in kw}
     samples = max(1, runs // replicates)
     ens = Ensemble(
-        scenarios_for(claims, base), runs=runs, out=out, sample="lhs", samples=samples, kind="claims", events=False,
+        scenarios_for(claims, base, arms), runs=runs, out=out, sample="lhs", samples=samples, kind="claims", events=False,
         extra_manifest={"claims": [c.id for c in claims], "replicates": replicates}, **kw,
     )
     res = ens.run(**run_kw)
     try:
         check_failures(res)
-        results = evaluate(res, claims, base)
+        results = evaluate(res, claims, base, arms)
     finally:
         res.close()
     save_claims(results, Path(out))
