@@ -81,6 +81,7 @@ def build_summary(w: World, events: pa.Table, seed: int) -> dict[str, Any]:
         "agents_arrived": int(getattr(w, "ff_arrived", 0)),
         "agents_departed": int(getattr(w, "ff_departed", 0)),
         "foreign_fighters_arrived": _num(getattr(w, "ff_arrived", 0) * w.w),
+        "foreign_fighters_departed": _num(getattr(w, "ff_departed", 0) * w.w),
         "population_start": _num(pop_start),
         "population_end": _num(cen.alive() * w.w),
         "deaths_total": _num(dead * w.w),
