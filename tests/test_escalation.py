@@ -385,3 +385,20 @@ def test_numba_and_numpy_give_the_same_people_with_foreign_fighters():
     assert runs[0].world.ff_arrived > 0
     for f in ("status", "actor", "region", "community", "displaced"):
         assert np.array_equal(getattr(a, f), getattr(b, f)), f
+
+
+def test_foreign_fighters_go_only_to_the_insurgencies_the_scenario_marks():
+    arrivals = {}
+    for mark in (False, True):
+        sim = _sim()
+        w = sim.world
+        _, mil, ins, _, _ = _ids(w)
+        w.is_insurgency[mil] = True  # a second insurgency for the situation
+        w.sc.actors[ins].foreign_fighters = mark
+        _war_next_door(sim, 1.0)
+        _step(sim, "mobilization", 9)
+        new = np.arange(w.people.residents, w.ff_next)
+        arrivals[mark] = np.bincount(w.people.actor[new], minlength=w.A)
+        assert arrivals[mark].sum() == w.ff_arrived > 0
+    assert arrivals[False][mil] > 0 and arrivals[False][ins] > 0  # none marked: every insurgency, by size
+    assert arrivals[True][mil] == 0 and arrivals[True][ins] == arrivals[True].sum()

@@ -34,7 +34,8 @@ soldiers go home.
 Foreign fighters are persons.  While there is a war next door, ``foreign_inflow`` x its
 intensity persons a month (in agents: x the population scale, the fraction carried to the
 next month) arrive from a pool of slots reserved after the residents
-(:func:`shatterbelt.population.foreign_pool_size`).  They go to the insurgent actors in
+(:func:`shatterbelt.population.foreign_pool_size`).  They go to the insurgent actors the
+scenario marks ``foreign_fighters`` (all insurgent actors if none is marked) in
 proportion to their fighters (the networks that draw volunteers in: the more the
 insurgency has grown, the more arrive to it), arrive where it has fighters in the border
 regions (anywhere it has fighters if none there), belong to its main community and are of fighting age.  They are fighters
@@ -465,7 +466,8 @@ class Mobilization(Module):
 
     def _foreign_arrivals(self) -> None:
         """``foreign_inflow`` x the war next door's intensity persons a month join the insurgent actors,
-        split by their fighters (the networks that draw volunteers in), where they have fighters in the
+        (those marked ``foreign_fighters`` in the scenario if any) split by their fighters (the networks
+        that draw volunteers in), where they have fighters in the
         border regions (anywhere they have fighters if none there).  Arrivals stop when the pool is spent."""
         w, p = self.world, self.p
         ppl = w.people
@@ -473,7 +475,9 @@ class Mobilization(Module):
         if w.regional_war <= 0 or inflow <= 0:
             return
         f_ar = w.census().fighters_ar().astype(np.float64)
-        pull = np.where(w.is_insurgency & w.has_agents, f_ar.sum(1), 0.0)
+        takers = w.is_insurgency & w.has_agents
+        marked = takers & np.array([a.foreign_fighters for a in w.sc.actors], bool)
+        pull = np.where(marked if marked.any() else takers, f_ar.sum(1), 0.0)
         if pull.sum() <= 0:
             return
         w.ff_due += inflow * w.regional_war * w.scale
