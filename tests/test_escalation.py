@@ -14,6 +14,7 @@ from shatterbelt.population import ABSENT, CIV, DETAINED, FIGHTER
 from shatterbelt.resolve import load_scenario
 from shatterbelt.sim import Simulation
 from tests.conftest import TINY, cached_run
+from tests.test_levers import _paired_full, _window
 from tests.test_mechanisms import _ids, _sim, _step
 
 
@@ -402,3 +403,13 @@ def test_foreign_fighters_go_only_to_the_insurgencies_the_scenario_marks():
         assert arrivals[mark].sum() == w.ff_arrived > 0
     assert arrivals[False][mil] > 0 and arrivals[False][ins] > 0  # none marked: every insurgency, by size
     assert arrivals[True][mil] == 0 and arrivals[True][ins] == arrivals[True].sum()
+
+
+@pytest.mark.slow
+def test_without_foreign_fighters_the_insurgency_is_smaller():
+    # paired lever (common random numbers, iraq-2010 at scale 0.005, seeds 1-8): foreign_inflow = 0.
+    # Measured: insurgent fighters March 2011 - December 2012 -331 on average, 8 of 8 seeds lower;
+    # civilian deaths 2013-14 -1,988 on average, 6 of 8 lower
+    d_ins = _paired_full("iraq-2010", ("parameters.mobilization.foreign_inflow=0",),
+                         lambda r: _window(r, "insurgent_fighters", 8, 30))
+    assert d_ins.mean() < 0 and (d_ins < 0).sum() >= 7
