@@ -38,8 +38,8 @@ next month) arrive from a pool of slots reserved after the residents
 scenario marks ``foreign_fighters`` (all insurgent actors if none is marked) in
 proportion to their fighters (the networks that draw volunteers in: the more the
 insurgency has grown, the more arrive to it), arrive where it has fighters in the border
-regions (anywhere it has fighters if none there), belong to its main community and are of fighting age.  They are fighters
-like any other, subject to the same leaving rule, deaths and detention; one who leaves, or
+regions (anywhere it has fighters if none there), belong to its main community and are of
+fighting age.  They are fighters like any other, subject to the same leaving rule, deaths and detention; one who leaves, or
 whose detention ends, goes home (status ``ABSENT``, no longer a person of the country), so
 they never join the civilian population.  People are conserved: alive + dead = residents +
 arrivals - departures.
@@ -465,10 +465,10 @@ class Mobilization(Module):
         w.changed()
 
     def _foreign_arrivals(self) -> None:
-        """``foreign_inflow`` x the war next door's intensity persons a month join the insurgent actors,
-        (those marked ``foreign_fighters`` in the scenario if any) split by their fighters (the networks
-        that draw volunteers in), where they have fighters in the
-        border regions (anywhere they have fighters if none there).  Arrivals stop when the pool is spent."""
+        """``foreign_inflow`` x the war next door's intensity persons a month join the insurgent actors
+        (those marked ``foreign_fighters`` in the scenario, if any), split by their fighters (the
+        networks that draw volunteers in), where they have fighters in the border regions (anywhere
+        they have fighters if none there).  Arrivals stop when the reserved pool is spent."""
         w, p = self.world, self.p
         ppl = w.people
         inflow = p.get("foreign_inflow", 0.0)
@@ -535,4 +535,3 @@ class Mobilization(Module):
             out.nat[f"recruits_{a}"] = w.log.recruits_a[ai]
         out.nat["defections"] = float(w.log.defectors_a.sum())
         out.nat["insurgent_fighters"] = fighters[w.is_insurgency].sum()
-
