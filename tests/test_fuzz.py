@@ -164,7 +164,8 @@ def test_fuzz_scenario_mutations(doc: dict[str, Any]) -> None:
         if rc == 0:
             s = json.loads((d / "r" / "summary.json").read_text())
             assert {p.name for p in (d / "r").iterdir()} == RUN_FILES
-            assert s["population_start"] == s["population_end"] + s["deaths_total"]
+            net_in = s["foreign_fighters_arrived"] - s["foreign_fighters_departed"]
+            assert s["population_start"] + net_in == s["population_end"] + s["deaths_total"]
 
 
 # ---------------------------------------------------------------------------- command-line mutations

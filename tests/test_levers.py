@@ -113,6 +113,7 @@ WAR_NEXT_DOOR_OFF = (
     "parameters.economy.war_income_boost=0",
     "parameters.violence.haven_quality=0",
     "parameters.violence.haven_detention=0",
+    "parameters.mobilization.foreign_inflow=0",
 )
 
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from . import _fast_kernels as K
 from .backend import have_numba, resolve_backend
+from .population import NSTATUS
 from .rng import uniforms
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -109,7 +110,7 @@ class Kernels:
 
 def census_counts(numba: bool, ppl: Any, A1: int, R: int, C: int) -> np.ndarray:
     """Flat census counts on the numba or the NumPy backend (also used to check the kept counts)."""
-    Kn = 4 * A1 * R * C * 4
+    Kn = NSTATUS * A1 * R * C * 4
     if numba:
         return K.census(ppl.status, ppl.actor, ppl.region, ppl.community, ppl.fighting_age, ppl.displaced, A1, R, C, Kn)
     key = ppl.status.astype(np.int64) * A1 + (ppl.actor.astype(np.int64) + 1)

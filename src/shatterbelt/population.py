@@ -6,6 +6,12 @@ arrays are allocated once and never grow: the dead are marked (LASER's
 "mark, never delete"), displacement rewrites ``region`` in place.  Compact
 dtypes keep a full-scale run near 20 bytes per person.
 
+Foreign fighters are persons too: when the scenario has a war next door and a
+foreign-fighter inflow, a pool of person slots is reserved after the residents at
+build time (:func:`foreign_pool_size`), marked ``ABSENT``; mobilization activates
+them as arrivals and returns them to ``ABSENT`` when they go home.  A slot is
+foreign if its index is at least ``People.residents``.
+
 No function in this module loops over people in Python; loops run over
 region x community cells (a few dozen), each handled with array operations.
 """
@@ -16,8 +22,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-CIV, FIGHTER, DETAINED, DEAD = 0, 1, 2, 3
-STATUS_NAMES = ("civilian", "fighter", "detained", "dead")
+CIV, FIGHTER, DETAINED, DEAD, ABSENT = 0, 1, 2, 3, 4
+STATUS_NAMES = ("civilian", "fighter", "detained", "dead", "absent")
+NSTATUS = len(STATUS_NAMES)  # statuses in the census
 NO_ACTOR = -1
 
 
@@ -31,22 +38,40 @@ class People:
     fighting_age: np.ndarray  # bool
     hardship: np.ndarray  # float32 H in [0, 1]
     risk: np.ndarray  # float32 R in [0, 1]
-    status: np.ndarray  # int8   CIV, FIGHTER, DETAINED, DEAD
+    status: np.ndarray  # int8   CIV, FIGHTER, DETAINED, DEAD, ABSENT (a foreign slot not in the country)
     actor: np.ndarray  # int8   armed actor (NO_ACTOR for civilians); kept while detained
     allegiance: np.ndarray  # int8   entity a state-force member answers to (-1: the state)
     displaced: np.ndarray  # bool
     timer: np.ndarray  # int16  months in current status
     term: np.ndarray  # int16  months of detention left
+    residents: int = -1  # agents [0, residents) live in the country; the rest is the foreign pool
+
+    def __post_init__(self) -> None:
+        if self.residents < 0:
+            self.residents = self.n
 
     @property
     def n(self) -> int:
         return int(self.region.shape[0])
 
+    @property
+    def pool(self) -> int:
+        """Reserved foreign slots (after the residents)."""
+        return self.n - self.residents
+
     def nbytes(self) -> int:
-        return int(sum(getattr(self, f.name).nbytes for f in fields(self)))
+        return int(sum(getattr(self, f.name).nbytes for f in fields(self) if f.name != "residents"))
 
     @classmethod
-    def allocate(cls, n: int) -> People:
+    def allocate(cls, n: int, pool: int = 0) -> People:
+        """``n`` residents and ``pool`` foreign slots after them (status ``ABSENT``)."""
+        ppl = cls._allocate(n + pool)
+        ppl.residents = n
+        ppl.status[n:] = ABSENT
+        return ppl
+
+    @classmethod
+    def _allocate(cls, n: int) -> People:
         return cls(
             region=np.zeros(n, np.int8),
             origin=np.zeros(n, np.int8),
@@ -61,6 +86,15 @@ class People:
             timer=np.zeros(n, np.int16),
             term=np.zeros(n, np.int16),
         )
+
+
+def foreign_pool_size(inflow: float, max_intensity: float, months: int, scale: float) -> int:
+    """Foreign slots to reserve: every arrival a run can have at the inflow's value (persons a month
+    at full intensity of the war next door) and the timeline's highest intensity, in agents, plus one.
+    No pool (0) when either is zero, so such runs allocate exactly their residents."""
+    if inflow <= 0 or max_intensity <= 0 or months <= 0:
+        return 0
+    return int(np.ceil(inflow * max_intensity * months * scale)) + 1
 
 
 def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:

@@ -62,7 +62,7 @@ def build_summary(w: World, events: pa.Table, seed: int) -> dict[str, Any]:
     popc = alive_rc.sum(0)
     legit = {c: round(float((w.L[:, i] * alive_rc[:, i]).sum() / max(popc[i], 1.0)), 6) for i, c in enumerate(w.comm.ids)}
     fighters = cen.fighters_ar().sum(1) * w.w
-    n_agents = w.people.n
+    n_agents = w.people.residents  # (not the foreign-fighter slots reserved after them)
     pop_start = n_agents * w.w
     dead = cen.dead()
     name_of = dict(zip(w.reg.ids, w.region_names, strict=True))
@@ -77,6 +77,11 @@ def build_summary(w: World, events: pa.Table, seed: int) -> dict[str, Any]:
         "end": w.months[T - 1],
         "agents_alive": cen.alive(),
         "agents_dead": dead,
+        # foreign fighters (persons of the reserved slots): alive + dead = agents + arrived - departed
+        "agents_arrived": int(getattr(w, "ff_arrived", 0)),
+        "agents_departed": int(getattr(w, "ff_departed", 0)),
+        "foreign_fighters_arrived": _num(getattr(w, "ff_arrived", 0) * w.w),
+        "foreign_fighters_departed": _num(getattr(w, "ff_departed", 0) * w.w),
         "population_start": _num(pop_start),
         "population_end": _num(cen.alive() * w.w),
         "deaths_total": _num(dead * w.w),

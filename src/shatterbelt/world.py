@@ -29,7 +29,18 @@ import numpy as np
 
 from ._fast import Kernels, census_counts
 from .kernels import hop_distances
-from .population import CIV, DEAD, DETAINED, FIGHTER, NO_ACTOR, People, build_blocks, cell_counts
+from .population import (
+    CIV,
+    DEAD,
+    DETAINED,
+    FIGHTER,
+    NO_ACTOR,
+    NSTATUS,
+    People,
+    build_blocks,
+    cell_counts,
+    foreign_pool_size,
+)
 from .rng import Streams
 from .scenario.params import Param
 from .scenario.schema import ActorKind, Scenario
@@ -419,7 +430,10 @@ class World:
         self.block_start = starts
         N = int(total[0])
         kern = self.kernels
-        ppl = People.allocate(N)
+        # foreign fighters: slots reserved after the residents, activated by mobilization as they arrive
+        wars = [float(e.intensity) for e in sc.timeline if getattr(e, "type", None) == "regional_war"]
+        pool = foreign_pool_size(self.params.get("mobilization", {}).get("foreign_inflow", 0.0), max(wars, default=0.0), self.T, self.scale)
+        ppl = People.allocate(N, pool)
         # agents are laid out by (region, community) blocks: fill each block (no N-sized temporaries)
         for r in range(R):
             for c in range(C):
@@ -478,14 +492,14 @@ class World:
                 self._refresh_fighter_idx()
                 if _CHECK_CENSUS:
                     self._check_census()
-            self._census = Census(self._counts.reshape(4, A1, R, C, 2, 2).copy(), self.w)
+            self._census = Census(self._counts.reshape(NSTATUS, A1, R, C, 2, 2).copy(), self.w)
         return self._census
 
     def live_count(self, status: int) -> int | None:
         """Agents with ``status`` now, from the maintained counts (None after :meth:`touched`)."""
         if self._counts is None:
             return None
-        return int(self._counts.reshape(4, -1)[status].sum())
+        return int(self._counts.reshape(NSTATUS, -1)[status].sum())
 
     def scratch8(self) -> np.ndarray:
         """A preallocated int8 per person for the kernels' intermediate flags (allocated once)."""

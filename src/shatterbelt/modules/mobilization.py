@@ -30,6 +30,19 @@ Iraq, a regional guard) from their own, up to their authorised strength (the
 documented 2010 strength x ``authorised_ratio``) while the budget pays them.  The insurgency's pull grows
 with the premiership vacuum (``vacuum_pull`` x min(1, vacuum months / 12), S6).  Deserting
 soldiers go home.
+
+Foreign fighters are persons.  While there is a war next door, ``foreign_inflow`` x its
+intensity persons a month (in agents: x the population scale, the fraction carried to the
+next month) arrive from a pool of slots reserved after the residents
+(:func:`shatterbelt.population.foreign_pool_size`).  They go to the insurgent actors the
+scenario marks ``foreign_fighters`` (all insurgent actors if none is marked) in
+proportion to their fighters (the networks that draw volunteers in: the more the
+insurgency has grown, the more arrive to it), arrive where it has fighters in the border
+regions (anywhere it has fighters if none there), belong to its main community and are of
+fighting age.  They are fighters like any other, subject to the same leaving rule, deaths and detention; one who leaves, or
+whose detention ends, goes home (status ``ABSENT``, no longer a person of the country), so
+they never join the civilian population.  People are conserved: alive + dead = residents +
+arrivals - departures.
 """
 
 from __future__ import annotations
@@ -37,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import group_rank_select, smallest_sorted
-from ..population import CIV, FIGHTER, NO_ACTOR, largest_remainder
+from ..population import ABSENT, CIV, DETAINED, FIGHTER, NO_ACTOR, largest_remainder
 from ..scenario.params import Param
 from ..world import MOTIVES, World
 from . import mobilization_kernels as mk
@@ -69,9 +82,17 @@ class Mobilization(Module):
         "vacuum_pull": Param(domain="non-negative number", value=0.05, range=(0.0, 0.15), source="seed claim", note="S6: added to the insurgency's net pull in a full year of premiership vacuum"),
         "network_rate": Param(domain="rate", value=0.08, range=(0.01, 0.15), source="calibrated (<=2012)", note="recruits a non-state actor's members can bring in a month, per member (social ties; Humphreys & Weinstein 2008)"),
         "defect_share": Param(domain="share", value=0.0, range=(0.0, 0.5), source="calibrated (<=2012)", note="share of those leaving an actor who go over at once to the actor pulling them most, if any pulls (0.1 and above put 2012 battle deaths at x2 of UCDP)"),
+        "foreign_inflow": Param(
+            domain="non-negative number", value=100.0, range=(0.0, 400.0),
+            source="assumption: the order of magnitude US military statements gave for foreign fighters entering Iraq through Syria in 2006-07 (about 60-110 a month; Felter & Fishman 2007, Al-Qa'ida's Foreign Fighters in Iraq: A First Look at the Sinjar Records, CTC West Point)",
+            note="foreign fighters arriving a month (persons) at full intensity of the war next door; 0 switches the channel off",
+        ),
         "authorised_ratio": Param(domain="multiplier", value=1.0, range=(0.9, 1.3), source="assumption", note="state forces' authorised strength over their documented 2010 strength"),
     }
-    STATE = ("present", "risk", "threshold", "recruits_a", "leavers_a", "defectors_a")
+    STATE = (
+        "present", "risk", "threshold", "recruits_a", "leavers_a", "defectors_a", "ff_arrivals_a", "ff_departures_a",
+        "ff_next", "ff_due", "ff_arrived", "ff_departed",
+    )
     READS = (
         *STRENGTH_READS, "pay_reliability", "capacity", "paid_frac", "unpaid_months", "L", "fear", "control", "strength",
         "vacuum_months", "gov",
@@ -101,6 +122,12 @@ class Mobilization(Module):
         self.define_log("recruits_a", (A,))  # persons who joined this month
         self.define_log("leavers_a", (A,))  # persons who left this month (not deserters of a collapse)
         self.define_log("defectors_a", (A,))  # persons who came over from another actor this month
+        self.define_log("ff_arrivals_a", (A,))  # foreign fighters (persons) who arrived this month
+        self.define_log("ff_departures_a", (A,))  # foreign fighters (persons) who went home this month
+        self.define("ff_next", w.people.residents)  # the next foreign slot to activate
+        self.define("ff_due", 0.0)  # arrivals (agents) owed to the next months: the fraction not yet a person
+        self.define("ff_arrived", 0)  # foreign fighters (agents) arrived since the start
+        self.define("ff_departed", 0)  # foreign fighters (agents) gone home since the start
 
     def init_pre(self) -> None:
         """Seat each actor's documented starting size: fighting-age civilians of its base where it operates.
@@ -256,6 +283,10 @@ class Mobilization(Module):
     def step(self, t: int) -> None:
         w, p = self.world, self.p
         ppl = w.people
+        first_new = w.ff_next  # this month's arrivals, like its recruits, do not leave this month
+        if ppl.pool:
+            self._foreign_departures()
+            self._foreign_arrivals()
         cen = w.census()
         M = w.motivation
         const = self._pulls() - w.threshold[:, None]  # A x R
@@ -302,6 +333,8 @@ class Mobilization(Module):
 
         # ------------------------------------------------ leaving
         fidx = w.fighter_idx  # fighters before this month's recruits
+        if w.ff_next > first_new:
+            fidx = fidx[fidx < first_new]
         if fidx.size:
             unpaid = w.unpaid_months >= p["unpaid_max"]
             cap_agents = w.capacity * w.scale
@@ -317,6 +350,9 @@ class Mobilization(Module):
                 np.uint64(w.rng.key("mobilization.leave", t)),
             )
             self._leave(gone, ga)
+            if ppl.pool:  # foreign fighters who leave go home, they do not go over
+                res = gone < ppl.residents
+                gone, ga = gone[res], ga[res]
             self._defect(t, gone, ga, ok, const)
         w.changed()
 
@@ -391,6 +427,85 @@ class Mobilization(Module):
             ppl.timer[gone] = 0
             soldiers = gone[w.is_state[ga]]
             ppl.region[soldiers] = ppl.origin[soldiers]
+            home = gone >= ppl.residents  # foreign fighters go home
+            ppl.status[gone[home]] = ABSENT
+        if home.any():
+            w.log.ff_departures_a += np.bincount(ga[home], minlength=w.A) * w.w
+            w.ff_departed += int(home.sum())
+
+    # ------------------------------------------------------------------ foreign fighters
+    def foreign_fighters(self) -> int:
+        """Foreign fighters (agents) in the country now, fighting for an actor."""
+        w = self.world
+        ppl = w.people
+        return int((ppl.status[ppl.residents : w.ff_next] == FIGHTER).sum())
+
+    def _foreign_departures(self) -> None:
+        """Foreign slots that are civilians, or detainees whose term ends this month (violence releases
+        those with one month left), go home: status ``ABSENT``."""
+        w = self.world
+        ppl = w.people
+        n0 = ppl.residents
+        if w.ff_next == n0:
+            return
+        st = ppl.status[n0 : w.ff_next]
+        out = n0 + np.flatnonzero((st == CIV) | ((st == DETAINED) & (ppl.term[n0 : w.ff_next] <= 1)))
+        if out.size == 0:
+            return
+        a = ppl.actor[out].astype(np.int64)
+        known = a >= 0
+        w.log.ff_departures_a += np.bincount(a[known], minlength=w.A) * w.w
+        w.ff_departed += int(out.size)
+        with w.changing(out):
+            ppl.status[out] = ABSENT
+            ppl.actor[out] = NO_ACTOR
+            ppl.allegiance[out] = -1
+            ppl.timer[out] = 0
+            ppl.term[out] = 0
+        w.changed()
+
+    def _foreign_arrivals(self) -> None:
+        """``foreign_inflow`` x the war next door's intensity persons a month join the insurgent actors
+        (those marked ``foreign_fighters`` in the scenario, if any), split by their fighters (the
+        networks that draw volunteers in), where they have fighters in the border regions (anywhere
+        they have fighters if none there).  Arrivals stop when the reserved pool is spent."""
+        w, p = self.world, self.p
+        ppl = w.people
+        inflow = p.get("foreign_inflow", 0.0)
+        if w.regional_war <= 0 or inflow <= 0:
+            return
+        f_ar = w.census().fighters_ar().astype(np.float64)
+        takers = w.is_insurgency & w.has_agents
+        marked = takers & np.array([a.foreign_fighters for a in w.sc.actors], bool)
+        pull = np.where(marked if marked.any() else takers, f_ar.sum(1), 0.0)
+        if pull.sum() <= 0:
+            return
+        w.ff_due += inflow * w.regional_war * w.scale
+        k = int(np.floor(w.ff_due))
+        w.ff_due -= k
+        k = min(k, ppl.n - w.ff_next)
+        if k <= 0:
+            return
+        per_a = largest_remainder(k, pull)
+        for a in np.flatnonzero(per_a):
+            where = f_ar[a] * w.border
+            per_r = largest_remainder(int(per_a[a]), where if where.sum() > 0 else f_ar[a])
+            comm = int(np.argmax(w.actor_comm[a]))
+            for r in np.flatnonzero(per_r):
+                new = np.arange(w.ff_next, w.ff_next + per_r[r])
+                w.ff_next += int(per_r[r])
+                with w.changing(new):
+                    ppl.status[new] = FIGHTER
+                    ppl.actor[new] = a
+                    ppl.region[new] = r
+                    ppl.origin[new] = r
+                    ppl.community[new] = comm
+                    ppl.fighting_age[new] = True
+                    ppl.displaced[new] = False
+                    ppl.timer[new] = 0
+            w.log.ff_arrivals_a[a] += per_a[a] * w.w
+        w.ff_arrived += k
+        w.changed()
 
     # ------------------------------------------------------------------
     def _presence(self, cen, S: np.ndarray) -> None:

@@ -229,6 +229,10 @@ class Actor(Strict):
     )
     threshold: Number | None = Field(None, description="joining threshold T of the activation rule")
     spreads: bool = Field(False, description="can become present in neighbouring regions it does not hold")
+    foreign_fighters: bool = Field(
+        False,
+        description="an insurgency that receives the foreign fighters of a war next door (if no insurgency is marked, all do)",
+    )
 
     @field_validator("community")
     @classmethod
