@@ -83,13 +83,17 @@ def test_patrons_off_starves_their_clients():
 
 @pytest.mark.slow
 def test_no_corruption_buys_services_cohesion_and_peace():
+    # Over the whole horizon on the eight paired seeds of the channel tests below (scale 0.005):
+    # civilian deaths with corruption at 0 minus default, mean -3,124, 6 of 8 seeds lower; army
+    # cohesion higher on 8 of 8.  Four seeds to 2013-12 at scale 0.01 were too few for deaths (the
+    # sign flipped when foreign fighters became persons; -944 over 12 seeds).
     sets = ("economy.corruption=0",)
-    d_coh = _paired("iraq-2010", sets, lambda r: _metric(r, "army_cohesion"))
-    d_civ = _paired("iraq-2010", sets, lambda r: sum(r.summary["civilian_deaths_by_year"].values()))
-    d_ghost = _paired("iraq-2010", sets, lambda r: _metric(r, "ghost_share"))
+    d_coh = _paired_full("iraq-2010", sets, lambda r: _metric(r, "army_cohesion"))
+    d_civ = _paired_full("iraq-2010", sets, lambda r: sum(r.summary["civilian_deaths_by_year"].values()))
+    d_ghost = _paired_full("iraq-2010", sets, lambda r: _metric(r, "ghost_share"))
     assert (d_ghost < 0).all()
-    assert d_coh.mean() > 0 and (d_coh > 0).sum() >= 3
-    assert d_civ.mean() < 0
+    assert d_coh.mean() > 0 and (d_coh > 0).sum() >= 6
+    assert d_civ.mean() < 0 and (d_civ < 0).sum() >= 5
 
 
 @pytest.mark.slow
