@@ -54,7 +54,7 @@ class Control(Module):
         "strength", "entity_strength", "foreign_r", "control", "support", "controller", "dominant", "microstates",
         "control_changes", "control_events", "looted",
     )
-    READS = (*STRENGTH_READS, "paid_frac")
+    READS = (*STRENGTH_READS, "paid_frac", "active_a")
     RESULTS = (
         ("regional", "foreign_troops"), ("regional", "dominant_share"), ("regional", "control_{entity}"),
         ("national", "microstates"), ("national", "contested_regions"), ("national", "control_changes"),
@@ -196,6 +196,8 @@ class Control(Module):
             if o >= 0:
                 lacts = np.flatnonzero(w.entity_of_actor == o)
                 loser = lacts[np.argmax(S[lacts, r])]
+                if not w.active_a[loser]:
+                    loser = -1  # a dissolved actor does not fight for what it held: no opponent named
             a1.append(taker)
             a2.append(loser if loser >= 0 else taker)
             rr.append(r)

@@ -91,7 +91,7 @@ class Mobilization(Module):
     }
     STATE = (
         "present", "risk", "threshold", "recruits_a", "leavers_a", "defectors_a", "ff_arrivals_a", "ff_departures_a",
-        "ff_next", "ff_due", "ff_arrived", "ff_departed",
+        "ff_next", "ff_due", "ff_arrived", "ff_departed", "active_a",
     )
     READS = (
         *STRENGTH_READS, "pay_reliability", "capacity", "paid_frac", "unpaid_months", "L", "fear", "control", "strength",
@@ -110,6 +110,16 @@ class Mobilization(Module):
         self.k_best = pick(mk.best_actor_numpy, mk.best_actor_numba)
         self.k_join = pick(mk.join_numpy, mk.join_numba)
         self.k_leave = pick(mk.leave_numpy, mk.leave_numba)
+        # the months each actor exists: [t_from, t_until] (month indices; -1 and n_months-1 for the whole run)
+        months = world.sc.months()
+        idx = {m: i for i, m in enumerate(months)}
+        acts = world.sc.actors
+        self.t_from = np.array([idx[a.active_from] if a.active_from else -1 for a in acts], np.int64)
+        self.t_until = np.array([idx[a.active_until] if a.active_until else len(months) - 1 for a in acts], np.int64)
+
+    def active(self, t: int) -> np.ndarray:
+        """Actors that exist in month t (``t = -1``: at the start)."""
+        return (self.t_from <= max(t, 0)) & (t <= self.t_until)
 
     def define_states(self) -> None:
         w = self.world
@@ -128,6 +138,7 @@ class Mobilization(Module):
         self.define("ff_due", 0.0)  # arrivals (agents) owed to the next months: the fraction not yet a person
         self.define("ff_arrived", 0)  # foreign fighters (agents) arrived since the start
         self.define("ff_departed", 0)  # foreign fighters (agents) gone home since the start
+        self.define("active_a", self.active(-1), (A,), bool)  # actors that exist this month (active_from / active_until)
 
     def init_pre(self) -> None:
         """Seat each actor's documented starting size: fighting-age civilians of its base where it operates.
@@ -137,6 +148,22 @@ class Mobilization(Module):
         motivated, keeping each region's number.
         """
         w = self.world
+        self._seat(np.flatnonzero(w.has_agents & (self.t_from <= 0)), w.rng.key("init.fighters", 0), civilians_only=False)
+        # deployment of soldiers, allegiance of state forces
+        ppl = w.people
+        army = np.flatnonzero((ppl.status == FIGHTER) & (ppl.actor == w.army_i))
+        army_mod = self.dep("army")
+        army_mod.deploy(army, month=-1)
+        state_members = np.flatnonzero((ppl.status == FIGHTER) & w.is_state[np.maximum(ppl.actor, 0)])
+        army_mod.draw_allegiance(state_members, month=-1)
+        w.touched()
+
+    def _seat(self, actors: np.ndarray, key: int, civilians_only: bool) -> np.ndarray:
+        """Make fighters of the given actors' documented starting size: fighting-age people of each
+        actor's base in its regions (by ``regions`` shares), the smallest per-agent uniforms of each
+        (home region, community) cell.  ``civilians_only`` (an actor entering during the run) takes
+        only civilians living in their home region.  Returns the persons seated."""
+        w = self.world
         ppl = w.people
         counts = w.cell_n0
         R, C, A = w.R, w.C, w.A
@@ -144,9 +171,7 @@ class Mobilization(Module):
         # target agents per actor x home region x community
         want = np.zeros((A, R, C), np.int64)
         fa_share = float(sc.population.fighting_age_share.value)
-        for a in range(A):
-            if not w.has_agents[a]:
-                continue
+        for a in actors:
             n_a = int(round(w.size0[a] * w.scale))
             if n_a <= 0:
                 continue
@@ -173,7 +198,7 @@ class Mobilization(Module):
         if over.any():
             f = np.where(over, cap / np.maximum(tot, 1), 1.0)
             want = np.floor(want * f[None]).astype(np.int64)
-        key = w.rng.key("init.fighters", 0)
+        seated = []
         for r in range(R):
             for c in range(C):
                 k = want[:, r, c]
@@ -182,22 +207,20 @@ class Mobilization(Module):
                 s = w.block_start[r, c]
                 e = s + counts[r, c]
                 blk = np.arange(s, e)
-                elig = blk[ppl.fighting_age[s:e]]
+                ok = ppl.fighting_age[s:e]
+                if civilians_only:
+                    ok = ok & (ppl.status[s:e] == CIV) & (ppl.region[s:e] == r)
+                elig = blk[ok]
                 # the k.sum() smallest uniforms in (uniform, index) order: a stable argsort's first entries
-                order = elig[smallest_sorted(w.kernels.agent_uniforms(key, elig), int(k.sum()))]
+                order = elig[smallest_sorted(w.kernels.agent_uniforms(key, elig), min(int(k.sum()), elig.size))]
                 pos = 0
                 for a in np.flatnonzero(k):
                     sel = order[pos : pos + k[a]]
                     pos += k[a]
                     ppl.status[sel] = FIGHTER
                     ppl.actor[sel] = a
-        # deployment of soldiers, allegiance of state forces
-        army = np.flatnonzero((ppl.status == FIGHTER) & (ppl.actor == w.army_i))
-        army_mod = self.dep("army")
-        army_mod.deploy(army, month=-1)
-        state_members = np.flatnonzero((ppl.status == FIGHTER) & w.is_state[np.maximum(ppl.actor, 0)])
-        army_mod.draw_allegiance(state_members, month=-1)
-        w.touched()
+                    seated.append(sel)
+        return np.concatenate(seated) if seated else np.zeros(0, np.int64)
 
     def _pulls(self, vacuum: bool = True) -> np.ndarray:
         """Presence, risk P[a, r] and the per-region part of the net pull (without the threshold);
@@ -247,9 +270,11 @@ class Mobilization(Module):
         for a in np.flatnonzero(w.has_agents):
             ok_comm = w.open_recruit[a] | (w.actor_comm[a] >= minshare)
             home = ppl.origin if w.is_state[a] else ppl.region
+            later = self.t_from[a] > 0  # enters during the run: calibrated on its regions and documented size
+            where = (w.present[a] | (w.region_w[a] > 0)) if later else w.present[a]
             cand, r, net = self.k_init(
                 ppl.fighting_age, ppl.status, ppl.actor, home, ppl.community, ppl.hardship, ppl.risk, a,
-                np.ascontiguousarray(w.present[a]), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(L_ref),
+                np.ascontiguousarray(where), ok_comm, M[a, G_], M[a, F_], M[a, L_], np.ascontiguousarray(L_ref),
                 np.ascontiguousarray(w.fear), np.ascontiguousarray(base[a]), np.ascontiguousarray(w.risk[a]),
                 w.scratch8(),
             )
@@ -257,10 +282,14 @@ class Mobilization(Module):
                 continue
             if not given[a]:
                 n_members = int(((ppl.status[cand] == FIGHTER)).sum())
+                if later:
+                    n_members = int(round(w.size0[a] * w.scale))
                 n_pool = int(min(cand.size, max(1, round(p["pool_ratio"] * max(n_members, 1)))))
                 T = float(np.partition(net, cand.size - n_pool)[cand.size - n_pool])
                 w.threshold[a] = T
                 self.calibrated_thresholds[w.act.ids[a]] = round(T, 6)
+            if later:
+                continue
             members = ppl.status[cand] == FIGHTER
             k = np.bincount(r[members], minlength=w.R)
             pos = group_rank_select(r, -net, k)
@@ -284,9 +313,10 @@ class Mobilization(Module):
         w, p = self.world, self.p
         ppl = w.people
         first_new = w.ff_next  # this month's arrivals, like its recruits, do not leave this month
+        self._enter_and_exit(t)
         if ppl.pool:
             self._foreign_departures()
-            self._foreign_arrivals()
+            self._foreign_arrivals(t)
         cen = w.census()
         M = w.motivation
         const = self._pulls() - w.threshold[:, None]  # A x R
@@ -298,7 +328,7 @@ class Mobilization(Module):
         room = np.minimum(w.capacity, w.size0 * p["authorised_ratio"]) * w.scale - fighters_a  # agents
         ties = p["network_rate"] * np.maximum(fighters_a, p["presence_min"] * w.scale)
         vac = np.where(self.payroll_force, np.maximum(0.0, room), ties)
-        can = w.has_agents & (vac > 0.0)
+        can = w.has_agents & (vac > 0.0) & self.active(t)
         # ------------------------------------------------ joining
         key = w.rng.key("mobilization.join", t)
         # one pass for everyone's best actor (into a scratch byte per person), one for the draws
@@ -355,6 +385,31 @@ class Mobilization(Module):
                 gone, ga = gone[res], ga[res]
             self._defect(t, gone, ga, ok, const)
         w.changed()
+
+    def _enter_and_exit(self, t: int) -> None:
+        """Actors with dates: one whose ``active_from`` is this month enters with its documented size,
+        placed as at the start (fighting-age civilians of its base in its regions); one whose
+        ``active_until`` was last month is dissolved: its fighters return to civilian life (foreign
+        fighters go home) and it recruits no more."""
+        w = self.world
+        ppl = w.people
+        w.active_a = self.active(t)
+        enter = np.flatnonzero(w.has_agents & (self.t_from == t) & (t > 0))
+        if enter.size:
+            seated = self._seat(enter, w.rng.key("mobilization.enter", t), civilians_only=True)
+            ppl.timer[seated] = 0
+            ppl.allegiance[seated] = -1
+            w.touched()  # the census recounts everyone
+            state_new = seated[w.is_state[ppl.actor[seated]]]
+            if state_new.size:
+                self.dep("army").draw_allegiance(state_new, t)
+            w.log.recruits_a += np.bincount(ppl.actor[seated], minlength=w.A) * w.w
+        leave = np.flatnonzero(self.t_until == t - 1)
+        if leave.size:
+            gone = np.flatnonzero((ppl.status == FIGHTER) & np.isin(ppl.actor, leave))
+            if gone.size:
+                self._leave(gone, ppl.actor[gone].astype(np.int64))
+                w.changed()
 
     def _defect(self, t: int, gone: np.ndarray, ga: np.ndarray, ok: np.ndarray, const: np.ndarray) -> None:
         """Defection is a flow of persons: with probability ``defect_share`` a fighter who just left
@@ -464,7 +519,7 @@ class Mobilization(Module):
             ppl.term[out] = 0
         w.changed()
 
-    def _foreign_arrivals(self) -> None:
+    def _foreign_arrivals(self, t: int) -> None:
         """``foreign_inflow`` x the war next door's intensity persons a month join the insurgent actors
         (those marked ``foreign_fighters`` in the scenario, if any), split by their fighters (the
         networks that draw volunteers in), where they have fighters in the border regions (anywhere
@@ -475,7 +530,7 @@ class Mobilization(Module):
         if w.regional_war <= 0 or inflow <= 0:
             return
         f_ar = w.census().fighters_ar().astype(np.float64)
-        takers = w.is_insurgency & w.has_agents
+        takers = w.is_insurgency & w.has_agents & self.active(t)
         marked = takers & np.array([a.foreign_fighters for a in w.sc.actors], bool)
         pull = np.where(marked if marked.any() else takers, f_ar.sum(1), 0.0)
         if pull.sum() <= 0:

@@ -233,6 +233,12 @@ class Actor(Strict):
         False,
         description="an insurgency that receives the foreign fighters of a war next door (if no insurgency is marked, all do)",
     )
+    active_from: MonthStr | None = Field(
+        None, description="first month the actor exists (YYYY-MM; default: the start); it enters with its `size` placed by `regions`"
+    )
+    active_until: MonthStr | None = Field(
+        None, description="last month the actor exists (YYYY-MM; default: the horizon); its fighters then return to civilian life"
+    )
 
     @field_validator("community")
     @classmethod
@@ -260,6 +266,20 @@ class Actor(Strict):
     @property
     def has_agents(self) -> bool:
         return self.kind != ActorKind.foreign_force
+
+
+def _check_dates(a: Actor, where: str, start: str, horizon: str) -> None:
+    """An actor's ``active_from`` / ``active_until`` lie inside the run, in order, and only on actors with agents."""
+    for f in ("active_from", "active_until"):
+        d = getattr(a, f)
+        if d is None:
+            continue
+        if not a.has_agents:
+            raise ValueError(f"{where}.{f}: a foreign force enters and leaves through the timeline's troop levels, not dates")
+        if not start <= d <= horizon:
+            raise ValueError(f"{where}.{f}: {d} is outside the run ({start} to {horizon})")
+    if a.active_from is not None and a.active_until is not None and a.active_until <= a.active_from:
+        raise ValueError(f"{where}.active_until: {a.active_until} is not after active_from {a.active_from}")
 
 
 class Army(Strict):
@@ -518,6 +538,7 @@ class Scenario(Strict):
                 _known(p, ps, f"{where}.patrons", "patron")
             for r in a.regions:
                 _known(r, rs, f"{where}.regions", "region")
+            _check_dates(a, where, self.start, self.horizon)
             for r in a.recruits_in or []:
                 _known(r, rs, f"{where}.recruits_in", "region")
             for x in a.hostility.actors:
@@ -529,6 +550,9 @@ class Scenario(Strict):
             raise ValueError(f"army.actor: unknown actor '{self.army.actor}'")
         if self.army.actor not in army_ids:
             raise ValueError(f"army.actor: '{self.army.actor}' is not a state_army actor")
+        army_a = next(a for a in self.actors if a.id == self.army.actor)
+        if army_a.active_from is not None or army_a.active_until is not None:
+            raise ValueError(f"army.actor: the state's army '{self.army.actor}' exists for the whole run (no active_from / active_until)")
         for b in self.army.command_apportionment:
             _known(b, bs, "army.command_apportionment", "bloc")
         for c in self.army.community_mix:
