@@ -121,3 +121,11 @@ def test_bad_dates_on_the_command_line_are_one_line(capsys, tmp_path):
     lines = [x for x in (out + err).splitlines() if x.strip()]
     assert len(lines) == 1
     assert lines[0].startswith("error:") and "actors[3].active_from" in lines[0] and "outside the run" in lines[0]
+
+
+def test_run_cut_short_before_the_entry():
+    """A run stopped (``until``) before an actor's entry simply never sees it."""
+    res = Simulation(load_scenario(TINY, list(DATES)), scale=0.1, seed=2, until="2010-09").run()
+    f = _national(res, "fighters_ins")
+    assert len(f) == 3 and all(v == 0 for v in f.values())
+    assert not _ins_events_by_month(res)

@@ -110,12 +110,17 @@ class Mobilization(Module):
         self.k_best = pick(mk.best_actor_numpy, mk.best_actor_numba)
         self.k_join = pick(mk.join_numpy, mk.join_numba)
         self.k_leave = pick(mk.leave_numpy, mk.leave_numba)
-        # the months each actor exists: [t_from, t_until] (month indices; -1 and n_months-1 for the whole run)
-        months = world.sc.months()
-        idx = {m: i for i, m in enumerate(months)}
+        # the months each actor exists: [t_from, t_until] (month indices from the start; -1 and a far
+        # month for the whole run, which may be cut short by ``until``)
+        y0, m0 = map(int, world.sc.start.split("-"))
+
+        def index(month: str) -> int:
+            y, m = map(int, month.split("-"))
+            return (y - y0) * 12 + (m - m0)
+
         acts = world.sc.actors
-        self.t_from = np.array([idx[a.active_from] if a.active_from else -1 for a in acts], np.int64)
-        self.t_until = np.array([idx[a.active_until] if a.active_until else len(months) - 1 for a in acts], np.int64)
+        self.t_from = np.array([index(a.active_from) if a.active_from else -1 for a in acts], np.int64)
+        self.t_until = np.array([index(a.active_until) if a.active_until else 1 << 40 for a in acts], np.int64)
 
     def active(self, t: int) -> np.ndarray:
         """Actors that exist in month t (``t = -1``: at the start)."""
