@@ -98,7 +98,7 @@ def test_dates_change_the_run_only_through_the_actor():
     "sets,field",
     [
         (("actors.ins.active_from=2009-01",), "actors[3].active_from"),
-        (("actors.ins.active_until=2012-03",), "actors[3].active_until"),
+        (("actors.ins.active_until=2010-06",), "actors[3].active_until"),
         (("actors.ins.active_from=2011-03", "actors.ins.active_until=2011-01"), "actors[3].active_until"),
         (("actors.ins.active_from=2011-03", "actors.ins.active_until=2011-03"), "actors[3].active_until"),
         (("actors.ins.active_from=2011-13",), "active_from"),
@@ -115,12 +115,12 @@ def test_bad_dates_are_refused_in_one_line(sets, field):
 
 
 def test_bad_dates_on_the_command_line_are_one_line(capsys, tmp_path):
-    rc = main(["run", TINY, "--set", "actors.ins.active_from=2013-01", "--out", str(tmp_path / "o")])
+    rc = main(["run", TINY, "--set", "actors.ins.active_from=2009-01", "--out", str(tmp_path / "o")])
     out, err = capsys.readouterr()
     assert rc == 2
     lines = [x for x in (out + err).splitlines() if x.strip()]
     assert len(lines) == 1
-    assert lines[0].startswith("error:") and "actors[3].active_from" in lines[0] and "outside the run" in lines[0]
+    assert lines[0].startswith("error:") and "actors[3].active_from" in lines[0] and "before the start" in lines[0]
 
 
 def test_run_cut_short_before_the_entry():
@@ -129,3 +129,12 @@ def test_run_cut_short_before_the_entry():
     f = _national(res, "fighters_ins")
     assert len(f) == 3 and all(v == 0 for v in f.values())
     assert not _ins_events_by_month(res)
+
+
+def test_a_cut_short_run_with_later_dates_writes_a_scenario_that_loads_again(tmp_path):
+    """``until`` cuts the horizon; the resolved scenario keeps the later dates and must load again."""
+    res = Simulation(load_scenario(TINY, list(DATES)), scale=0.1, seed=2, until="2010-08").run()
+    res.write(str(tmp_path / "run"))
+    again = load_scenario(str(tmp_path / "run" / "scenario.resolved.yaml"))
+    assert again.horizon == "2010-08"
+    assert next(a for a in again.actors if a.id == "ins").active_from == "2010-10"

@@ -234,7 +234,7 @@ class Actor(Strict):
         description="an insurgency that receives the foreign fighters of a war next door (if no insurgency is marked, all do)",
     )
     active_from: MonthStr | None = Field(
-        None, description="first month the actor exists (YYYY-MM; default: the start); it enters with its `size` placed by `regions`"
+        None, description="first month the actor exists (YYYY-MM, not before the start; default: the start); it enters with its `size` placed by `regions`"
     )
     active_until: MonthStr | None = Field(
         None, description="last month the actor exists (YYYY-MM; default: the horizon); its fighters then return to civilian life"
@@ -268,16 +268,21 @@ class Actor(Strict):
         return self.kind != ActorKind.foreign_force
 
 
-def _check_dates(a: Actor, where: str, start: str, horizon: str) -> None:
-    """An actor's ``active_from`` / ``active_until`` lie inside the run, in order, and only on actors with agents."""
+def _check_dates(a: Actor, where: str, start: str) -> None:
+    """An actor's ``active_from`` / ``active_until``: only on actors with agents, not before the start, in order.
+
+    A month after the horizon is accepted: a run cut short (``until``) keeps its scenario's later
+    dates (its resolved scenario must load again), and an actor dated after the horizon simply does
+    not enter, or is not dissolved, within the run.
+    """
     for f in ("active_from", "active_until"):
         d = getattr(a, f)
         if d is None:
             continue
         if not a.has_agents:
             raise ValueError(f"{where}.{f}: a foreign force enters and leaves through the timeline's troop levels, not dates")
-        if not start <= d <= horizon:
-            raise ValueError(f"{where}.{f}: {d} is outside the run ({start} to {horizon})")
+        if d < start:
+            raise ValueError(f"{where}.{f}: {d} is before the start of the run ({start})")
     if a.active_from is not None and a.active_until is not None and a.active_until <= a.active_from:
         raise ValueError(f"{where}.active_until: {a.active_until} is not after active_from {a.active_from}")
 
@@ -538,7 +543,7 @@ class Scenario(Strict):
                 _known(p, ps, f"{where}.patrons", "patron")
             for r in a.regions:
                 _known(r, rs, f"{where}.regions", "region")
-            _check_dates(a, where, self.start, self.horizon)
+            _check_dates(a, where, self.start)
             for r in a.recruits_in or []:
                 _known(r, rs, f"{where}.recruits_in", "region")
             for x in a.hostility.actors:
