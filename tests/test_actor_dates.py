@@ -138,3 +138,12 @@ def test_a_cut_short_run_with_later_dates_writes_a_scenario_that_loads_again(tmp
     again = load_scenario(str(tmp_path / "run" / "scenario.resolved.yaml"))
     assert again.horizon == "2010-08"
     assert next(a for a in again.actors if a.id == "ins").active_from == "2010-10"
+
+
+def test_entry_and_exit_same_under_numpy_and_numba_and_with_ownership_checks():
+    runs = [
+        Simulation(load_scenario(TINY, list(DATES)), scale=0.2, seed=5, backend=b, check=c).run()
+        for b, c in (("numpy", False), ("numba", True))
+    ]
+    assert runs[0].panel.equals(runs[1].panel)
+    assert runs[0].events.equals(runs[1].events)
