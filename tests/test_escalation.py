@@ -336,9 +336,9 @@ def test_foreign_arrivals_are_scale_invariant_in_persons(scale):
     w = sim.world
     mob = sim.module("mobilization")
     _war_next_door(sim, 0.35)
-    for _ in range(12):
+    for t in range(12):
         w.new_month_log()
-        mob._foreign_arrivals()
+        mob._foreign_arrivals(t)
     assert w.ff_arrived * w.w == pytest.approx(mob.p["foreign_inflow"] * 0.35 * 12, abs=w.w)
 
 
